@@ -1,0 +1,114 @@
+/**
+ * `npm run dev`: one command from a fresh clone to a running app.
+ *
+ * Backend choice, first match wins:
+ *   1. SUPABASE_BACKEND=embedded|cli|env forces one.
+ *   2. `.env` (or the shell) sets VITE_SUPABASE_URL → use that project as configured ("env").
+ *   3. The Supabase CLI and a running Docker engine → `supabase start` ("cli").
+ *   4. Otherwise the embedded local backend (supabase/embedded/).
+ * Ctrl-C stops the app and whatever this command started, and nothing else.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseEnv, promisify } from "node:util";
+
+const run = promisify(execFile);
+const vinxiCli = fileURLToPath(new URL("../node_modules/vinxi/bin/cli.mjs", import.meta.url));
+
+type BackendKind = "embedded" | "cli" | "env";
+
+interface StartedBackend {
+  env: Record<string, string>;
+  describe: string;
+  stop(): Promise<void>;
+}
+
+function dotenv(file: string): Record<string, string> {
+  return existsSync(file) ? (parseEnv(readFileSync(file, "utf8")) as Record<string, string>) : {};
+}
+
+async function succeeds(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    await run(cmd, args, { timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function chooseBackend(fileEnv: Record<string, string>): Promise<BackendKind> {
+  const forced = process.env.SUPABASE_BACKEND;
+  if (forced) {
+    if (forced === "embedded" || forced === "cli" || forced === "env") return forced;
+    throw new Error(`SUPABASE_BACKEND must be embedded, cli or env (got "${forced}")`);
+  }
+  if (process.env.VITE_SUPABASE_URL || fileEnv.VITE_SUPABASE_URL) return "env";
+  if ((await succeeds("supabase", ["--version"])) && (await succeeds("docker", ["info"]))) return "cli";
+  return "embedded";
+}
+
+async function startEmbedded(): Promise<StartedBackend> {
+  const { startEmbeddedBackend } = await import("../supabase/embedded/serve.ts");
+  const backend = await startEmbeddedBackend({ log: (line) => console.log(`[embedded] ${line}`) });
+  return { env: backend.appEnv, describe: backend.describe, stop: backend.stop };
+}
+
+async function startCli(): Promise<StartedBackend> {
+  const started = spawn("supabase", ["start"], { stdio: "inherit" });
+  const code = await new Promise<number | null>((resolve) => started.on("close", resolve));
+  if (code !== 0) throw new Error("`supabase start` failed; see its output above");
+  const { stdout } = await run("supabase", ["status", "-o", "env"]);
+  const status = parseEnv(stdout) as Record<string, string>;
+  const { cliAppEnv } = await import("../supabase/embedded/app-env.ts");
+  return {
+    env: cliAppEnv(status),
+    describe: `Supabase CLI stack at ${status.API_URL} (left running; stop it with \`supabase stop\`)`,
+    stop: async () => undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const fileEnv = { ...dotenv(".env"), ...dotenv(".env.local") };
+  const kind = await chooseBackend(fileEnv);
+  const backend: StartedBackend =
+    kind === "embedded"
+      ? await startEmbedded()
+      : kind === "cli"
+        ? await startCli()
+        : { env: {}, describe: "the Supabase project configured in .env", stop: async () => undefined };
+
+  // Explicit shell variables beat .env files, which beat what the chosen backend reports.
+  const env = { ...backend.env, ...fileEnv, ...process.env };
+  const port = process.env.PORT ?? "3000";
+  console.log(`Backend: ${backend.describe}`);
+  console.log(`App:     http://localhost:${port}`);
+
+  // Its own process group, so stopping it also stops the workers vinxi starts, however this
+  // command is stopped (Ctrl-C reaches the whole terminal group; an IDE may signal only us).
+  const app: ChildProcess = spawn(process.execPath, [vinxiCli, "dev", "--port", port], {
+    stdio: "inherit",
+    env,
+    detached: true,
+  });
+  let stopping = false;
+  const shutdown = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (app.exitCode === null && app.pid) {
+      const exited = new Promise((resolve) => app.once("exit", resolve));
+      process.kill(-app.pid, "SIGTERM");
+      await exited;
+    }
+    await backend.stop();
+    process.exit(exitCode);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+  app.on("exit", (code) => void shutdown(code ?? 0));
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import * as v from "valibot";
+import { PublicEnv, parseEnv, postgresUrl } from "~/lib/env-schema";
+
+const ServerEnv = v.object({
+  ...PublicEnv.entries,
+  SUPABASE_SECRET_KEY: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((value) => value.trim()),
+    v.nonEmpty("SUPABASE_SECRET_KEY is required (sb_secret_... or a legacy service_role JWT)"),
+  ),
+  /** The `rls_client` login: may only become anon / authenticated. */
+  DATABASE_URL: postgresUrl("DATABASE_URL"),
+  /** Full-power connection for administrative code paths only. */
+  ADMIN_DATABASE_URL: postgresUrl("ADMIN_DATABASE_URL"),
+});
+
+export type ServerEnv = v.InferOutput<typeof ServerEnv>;
+
+export function parseServerEnv(source: Record<string, string | undefined>): ServerEnv {
+  return parseEnv(ServerEnv, source);
+}
+
+let parsed: ServerEnv | undefined;
+
+/**
+ * The validated server environment. src/middleware.ts calls this when the server loads, so a bad
+ * variable stops the app at boot with a message naming it, instead of failing a later request.
+ */
+export function serverEnv(): ServerEnv {
+  parsed ??= parseServerEnv(process.env);
+  return parsed;
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parse } from "smol-toml";
+import * as v from "valibot";
+
+const supabaseDir = fileURLToPath(new URL("..", import.meta.url));
+
+export const paths = {
+  supabaseDir,
+  configToml: `${supabaseDir}config.toml`,
+  migrationsDir: `${supabaseDir}migrations`,
+  seedFile: `${supabaseDir}seed.sql`,
+  /** Everything the embedded backend writes lives here (git-ignored). */
+  dataDir: fileURLToPath(new URL("./.data", import.meta.url)),
+};
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+
+/** The part of config.toml the embedded backend honours; everything else is the CLI's business. */
+const ConfigToml = v.object({
+  api: v.object({ port }),
+  db: v.object({ port, major_version: v.optional(v.number()) }),
+  inbucket: v.object({ port }),
+  auth: v.object({
+    site_url: v.pipe(v.string(), v.url()),
+    additional_redirect_urls: v.optional(v.array(v.string()), []),
+    jwt_expiry: v.optional(v.number(), 3600),
+    enable_refresh_token_rotation: v.optional(v.boolean(), true),
+    refresh_token_reuse_interval: v.optional(v.number(), 10),
+    enable_signup: v.optional(v.boolean(), true),
+    minimum_password_length: v.optional(v.number(), 6),
+    rate_limit: v.optional(v.record(v.string(), v.number()), {}),
+    email: v.optional(
+      v.object({
+        enable_signup: v.optional(v.boolean(), true),
+        enable_confirmations: v.optional(v.boolean(), false),
+        double_confirm_changes: v.optional(v.boolean(), true),
+        max_frequency: v.optional(v.string(), "1s"),
+        otp_length: v.optional(v.number(), 6),
+        otp_expiry: v.optional(v.number(), 3600),
+      }),
+      {},
+    ),
+  }),
+});
+
+export type SupabaseConfig = v.InferOutput<typeof ConfigToml>;
+
+export function readConfig(file = paths.configToml): SupabaseConfig {
+  const result = v.safeParse(ConfigToml, parse(readFileSync(file, "utf8")));
+  if (!result.success) {
+    const issue = result.issues[0];
+    const where = issue.path?.map((item) => String(item.key)).join(".") ?? "(root)";
+    throw new Error(`${file}: ${where}: ${issue.message}`);
+  }
+  return result.output;
+}
+
+/** Local-only credentials, the same everyone gets from `supabase start`. */
+export const LOCAL_SUPERUSER_PASSWORD = "postgres";

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../../fixtures/database.ts";
+
+const db = useTestDatabase();
+
+const claims = {
+  sub: "5f1c8a0e-3c6b-4a41-9d8e-0b7a7e1f2c3d",
+  role: "authenticated",
+  email: "ada@example.com",
+  app_metadata: { provider: "email", user_role: "moderator" },
+};
+
+describe("auth helpers read request.jwt.claims as Supabase's do", () => {
+  it("return the claims set for the transaction", async () => {
+    const [row] = await db.sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      return tx`select auth.uid() as uid, auth.role() as role, auth.email() as email, auth.jwt() as jwt`;
+    });
+    expect(row).toEqual({ uid: claims.sub, role: "authenticated", email: "ada@example.com", jwt: claims });
+  });
+
+  it("prefer the single-claim setting request.jwt.claim.sub when it is set", async () => {
+    const other = "0e9d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";
+    const [row] = await db.sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                      set_config('request.jwt.claim.sub', ${other}, true)`;
+      return tx`select auth.uid() as uid`;
+    });
+    expect(row?.uid).toBe(other);
+  });
+
+  it("return null outside a request, including after a transaction left empty settings behind", async () => {
+    const reserved = await db.sql.reserve();
+    try {
+      await reserved`begin`;
+      await reserved`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      await reserved`commit`;
+      const [row] = await reserved`select auth.uid() as uid, auth.role() as role, auth.jwt() as jwt,
+        current_setting('request.jwt.claims', true) as raw`;
+      expect(row).toEqual({ uid: null, role: null, jwt: null, raw: "" });
+    } finally {
+      reserved.release();
+    }
+  });
+
+  it("can be called by anon and authenticated", async () => {
+    for (const role of ["anon", "authenticated"]) {
+      const [row] = await db.sql.begin(async (tx) => {
+        await tx`select set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role })}, true)`;
+        await tx.unsafe(`set local role ${role}`);
+        return tx`select auth.uid() as uid, auth.role() as role`;
+      });
+      expect(row).toEqual({ uid: claims.sub, role });
+    }
+  });
+});
+
+describe("roles", () => {
+  it("set local role authenticated drops superuser rights until the transaction ends", async () => {
+    const reserved = await db.sql.reserve();
+    try {
+      await reserved`begin`;
+      await reserved`set local role authenticated`;
+      const [inside] = await reserved`select current_user as user, current_setting('is_superuser') as su`;
+      expect(inside).toEqual({ user: "authenticated", su: "off" });
+      await expect(reserved`select count(*) from auth.users`).rejects.toThrow(/permission denied/);
+      await reserved`rollback`;
+      const [after] = await reserved`select current_user as user, current_setting('is_superuser') as su`;
+      expect(after).toEqual({ user: "postgres", su: "on" });
+    } finally {
+      reserved.release();
+    }
+  });
+
+  it.each(["anon", "authenticated"])("%s cannot read or write the auth schema's tables", async (role) => {
+    for (const statement of [
+      "select * from auth.users",
+      "select * from auth.refresh_tokens",
+      "delete from auth.sessions",
+    ]) {
+      await expect(
+        db.sql.begin(async (tx) => {
+          await tx.unsafe(`set local role ${role}`);
+          await tx.unsafe(statement);
+        }),
+      ).rejects.toThrow(/permission denied/);
+    }
+  });
+
+  it("gives the roles the attributes and memberships Supabase gives them", async () => {
+    const rows = await db.sql<{ rolname: string; rolcanlogin: boolean; rolbypassrls: boolean; rolinherit: boolean }[]>`
+      select rolname, rolcanlogin, rolbypassrls, rolinherit from pg_roles
+      where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by rolname`;
+    expect(rows).toEqual([
+      { rolname: "anon", rolcanlogin: false, rolbypassrls: false, rolinherit: false },
+      { rolname: "authenticated", rolcanlogin: false, rolbypassrls: false, rolinherit: false },
+      { rolname: "authenticator", rolcanlogin: true, rolbypassrls: false, rolinherit: false },
+      { rolname: "service_role", rolcanlogin: false, rolbypassrls: true, rolinherit: false },
+    ]);
+    const members = await db.sql<{ role: string }[]>`
+      select r.rolname as role from pg_auth_members m
+      join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member
+      where u.rolname = 'authenticator' order by 1`;
+    expect(members.map((m) => m.role)).toEqual(["anon", "authenticated", "service_role"]);
+  });
+
+  it("lets authenticated use tables created later in public by default privileges, subject to RLS", async () => {
+    await db.sql`create table public.bootstrap_probe (id int primary key, owner uuid)`;
+    await db.sql`insert into public.bootstrap_probe values (1, ${claims.sub}), (2, gen_random_uuid())`;
+    await db.sql`alter table public.bootstrap_probe enable row level security`;
+    await db.sql`create policy own on public.bootstrap_probe for select to authenticated
+                 using (owner = (select auth.uid()))`;
+    const rows = await db.sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      await tx.unsafe("set local role authenticated");
+      return tx`select id from public.bootstrap_probe`;
+    });
+    expect(rows.map((r) => r.id)).toEqual([1]);
+  });
+});
+
+describe("supabase_realtime publication and extensions", () => {
+  it("exists for tables to join", async () => {
+    const [pub] = await db.sql`select pubname from pg_publication where pubname = 'supabase_realtime'`;
+    expect(pub?.pubname).toBe("supabase_realtime");
+  });
+
+  it("hashes passwords the way seeds do on Supabase (crypt + gen_salt('bf'))", async () => {
+    const [row] = await db.sql`select crypt('secret', gen_salt('bf')) as hash`;
+    expect(row?.hash).toMatch(/^\$2a\$06\$/);
+    const [check] = await db.sql`select crypt('secret', ${row?.hash}) = ${row?.hash} as ok`;
+    expect(check?.ok).toBe(true);
+  });
+
+  it("runs with logical WAL so Realtime can replicate", async () => {
+    const [row] = await db.sql`show wal_level`;
+    expect(row?.wal_level).toBe("logical");
+  });
+});

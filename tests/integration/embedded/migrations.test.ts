@@ -1,0 +1,143 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { paths } from "../../../supabase/embedded/config.ts";
+import { prepareDatabase } from "../../../supabase/embedded/postgres/migrate.ts";
+import { resetPostgres, stopPostgres } from "../../../supabase/embedded/postgres/service.ts";
+import { createTestDatabase } from "../../fixtures/database.ts";
+import { databaseUrl } from "../../setup/postgres.ts";
+import { freePort } from "../../setup/free-port.ts";
+
+/** Everything a migration can create, as text, to compare two databases. */
+async function fingerprint(url: string): Promise<string> {
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await sql`
+      select 'column ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type as item
+        from information_schema.columns where table_schema in ('public', 'auth')
+      union all select 'policy ' || schemaname || '.' || tablename || '.' || policyname || ' ' || coalesce(qual, '')
+        from pg_policies
+      union all select 'function ' || n.nspname || '.' || p.proname || ' ' || md5(p.prosrc)
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ('public', 'auth')
+      union all select 'trigger ' || tgname from pg_trigger where not tgisinternal
+      union all select 'migration ' || version from supabase_migrations.schema_migrations
+      order by 1`;
+    return rows.map((row) => row.item).join("\n");
+  } finally {
+    await sql.end();
+  }
+}
+
+async function emptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = postgres(inject("postgresUrl"), { max: 1, onnotice: () => undefined });
+  const name = `fresh_${Math.random().toString(36).slice(2, 10)}`;
+  await server.unsafe(`create database ${name}`);
+  return {
+    url: databaseUrl(inject("postgresUrl"), name),
+    async drop() {
+      await server.unsafe(`drop database ${name} with (force)`);
+      await server.end();
+    },
+  };
+}
+
+describe("applying bootstrap, migrations and seed", () => {
+  it("is idempotent: a second run applies nothing and changes nothing", async () => {
+    const db = await createTestDatabase();
+    try {
+      const before = await fingerprint(db.url);
+      const again = await prepareDatabase(db.url, { migrationsDir: paths.migrationsDir });
+      expect(again).toEqual({ bootstrapped: false, migrations: [], seeded: false });
+      expect(await fingerprint(db.url)).toBe(before);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it("builds the same schema from scratch as the template has", async () => {
+    const fresh = await emptyDatabase();
+    const template = await createTestDatabase();
+    try {
+      const result = await prepareDatabase(fresh.url, { migrationsDir: paths.migrationsDir, seedFile: paths.seedFile });
+      expect(result.bootstrapped).toBe(true);
+      expect(await fingerprint(fresh.url)).toBe(await fingerprint(template.url));
+    } finally {
+      await fresh.drop();
+      await template.drop();
+    }
+  });
+
+  it("re-applies a changed bootstrap on top of an existing database without errors", async () => {
+    const db = await createTestDatabase();
+    try {
+      const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
+      await sql`update supabase_migrations.embedded_bootstrap set hash = 'outdated'`;
+      await sql.end();
+      const before = await fingerprint(db.url);
+      const result = await prepareDatabase(db.url, { migrationsDir: paths.migrationsDir });
+      expect(result.bootstrapped).toBe(true);
+      expect(await fingerprint(db.url)).toBe(before);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it("applies a new migration once, records it, and rolls back a failing one whole", async () => {
+    const db = await createTestDatabase();
+    const dir = await mkdtemp(join(tmpdir(), "migrations-"));
+    try {
+      await writeFile(join(dir, "29990101000000_probe.sql"), "create table public.probe (id int);");
+      const first = await prepareDatabase(db.url, { migrationsDir: dir });
+      expect(first.migrations).toEqual(["29990101000000_probe"]);
+      expect((await prepareDatabase(db.url, { migrationsDir: dir })).migrations).toEqual([]);
+
+      await writeFile(
+        join(dir, "29990102000000_broken.sql"),
+        "create table public.half_done (id int);\nselect * from no_such_table;",
+      );
+      await expect(prepareDatabase(db.url, { migrationsDir: dir })).rejects.toThrow(
+        /29990102000000_broken\.sql failed: .*no_such_table/,
+      );
+      const [row] = await db.sql`select to_regclass('public.half_done') as half,
+        (select count(*)::int from supabase_migrations.schema_migrations where version = '29990102000000') as recorded`;
+      expect(row).toEqual({ half: null, recorded: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
+
+describe("npm run db:reset", () => {
+  const root = mkdtemp(join(tmpdir(), "sss-reset-")).then(async (dir) => {
+    await chmod(dir, 0o755);
+    return dir;
+  });
+  let options: { dataDir: string; port: number } | undefined;
+
+  afterAll(async () => {
+    if (options) await stopPostgres(options);
+    await rm(await root, { recursive: true, force: true });
+  });
+
+  it("wipes the cluster and rebuilds it from bootstrap, migrations and seed", async () => {
+    options = { dataDir: join(await root, "pgdata"), port: await freePort() };
+    const first = await resetPostgres(options);
+    expect(first.prepared.bootstrapped).toBe(true);
+    expect(first.prepared.seeded).toBe((await readFile(paths.seedFile, "utf8").catch(() => null)) !== null);
+    const built = await fingerprint(first.url);
+    const sql = postgres(first.url, { max: 1, onnotice: () => undefined });
+    await sql`create table public.left_over (id int)`;
+    await sql.end();
+
+    const second = await resetPostgres(options);
+    expect(second.startedHere).toBe(true);
+    const check = postgres(second.url, { max: 1, onnotice: () => undefined });
+    const [row] = await check`select to_regclass('public.left_over') as left_over`;
+    await check.end();
+    expect(row?.left_over).toBeNull();
+    expect(await fingerprint(second.url)).toBe(built);
+  });
+});
