@@ -1,5 +1,5 @@
 import { A } from "@solidjs/router";
-import type { ParentProps } from "solid-js";
+import { For, type ParentProps } from "solid-js";
 
 const links = [
   { href: "/", label: "Home", end: true },
@@ -14,13 +14,15 @@ export default function SiteLayout(props: ParentProps) {
       <header class="site-header">
         <nav aria-label="Main">
           <ul>
-            {links.map((link) => (
-              <li>
-                <A href={link.href} end={link.end} activeClass="active">
-                  {link.label}
-                </A>
-              </li>
-            ))}
+            <For each={links}>
+              {(link) => (
+                <li>
+                  <A href={link.href} end={link.end} activeClass="active">
+                    {link.label}
+                  </A>
+                </li>
+              )}
+            </For>
           </ul>
         </nav>
       </header>
