@@ -14,7 +14,7 @@ describe("supabase/config.toml", () => {
     expect(config.auth.enable_refresh_token_rotation).toBe(true);
     expect(config.auth.refresh_token_reuse_interval).toBe(10);
     for (const port of [3000, 5173, 4173]) {
-      expect(config.auth.additional_redirect_urls).toContain(`http://localhost:${port}/auth/callback`);
+      expect(config.auth.additional_redirect_urls).toContain(`http://localhost:${port}/auth/callback**`);
     }
   });
 

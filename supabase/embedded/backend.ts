@@ -1,0 +1,95 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import postgres from "postgres";
+import { AUTH_PREFIX, corsHeaders, createAuthHandler } from "./auth/server.ts";
+import { loadOrCreateKeys } from "./auth/keys.ts";
+import type { SupabaseConfig } from "./config.ts";
+import { createMailboxServer } from "./mailbox/server.ts";
+import { MailStore } from "./mailbox/store.ts";
+
+export interface BackendOptions {
+  /** Superuser URL of the database holding the `auth` schema. */
+  databaseUrl: string;
+  apiPort: number;
+  mailPort: number;
+  config: SupabaseConfig;
+  /** Keys and other state that must survive restarts (the data folder, or a temp dir in tests). */
+  stateDir: string;
+  log?: (line: string) => void;
+}
+
+export interface Backend {
+  apiUrl: string;
+  mailUrl: string;
+  publishableKey: string;
+  secretKey: string;
+  /** The API server, so a Realtime WebSocket can be attached to it at /realtime/v1. */
+  server: Server;
+  stop(): Promise<void>;
+}
+
+const HOST = "127.0.0.1";
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, HOST, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Starts the Auth API (under /auth/v1 of the API port) and the mailbox, on 127.0.0.1 only. */
+export async function startBackend(options: BackendOptions): Promise<Backend> {
+  const log = options.log ?? (() => undefined);
+  const keys = await loadOrCreateKeys(options.stateDir);
+  const apiUrl = `http://${HOST}:${options.apiPort}`;
+  const mailUrl = `http://${HOST}:${options.mailPort}`;
+  const sql = postgres(options.databaseUrl, {
+    max: 10,
+    onnotice: () => undefined,
+    connection: { application_name: "embedded-auth" },
+  });
+  const mailbox = new MailStore();
+  const auth = createAuthHandler({ sql, config: options.config, keys, apiUrl, mailbox, log });
+
+  const api = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", apiUrl);
+    if (url.pathname === AUTH_PREFIX || url.pathname.startsWith(`${AUTH_PREFIX}/`)) {
+      void auth(request, response, url);
+      return;
+    }
+    request.resume();
+    const status = request.method === "OPTIONS" ? 204 : 404;
+    response.writeHead(status, { ...corsHeaders(request), "content-type": "application/json; charset=utf-8" });
+    response.end(status === 404 ? JSON.stringify({ message: "no Route matched with those values" }) : undefined);
+  });
+  const mail = createMailboxServer(mailbox);
+  try {
+    await sql`select 1 from auth.users limit 1`;
+    await listen(api, options.apiPort);
+    await listen(mail, options.mailPort);
+  } catch (error) {
+    await Promise.all([close(api), close(mail), sql.end({ timeout: 1 })]);
+    throw error;
+  }
+  log(`auth: ${apiUrl}${AUTH_PREFIX}  mailbox: ${mailUrl}`);
+  return {
+    apiUrl,
+    mailUrl,
+    publishableKey: keys.publishableKey,
+    secretKey: keys.secretKey,
+    server: api,
+    async stop() {
+      await Promise.all([close(api), close(mail)]);
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

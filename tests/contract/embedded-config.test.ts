@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
+import { readConfig, type SupabaseConfig } from "../../supabase/embedded/config.ts";
+import { freePort } from "../setup/free-port.ts";
+import { backend, onlyEmbedded, PASSWORD, uniqueEmail } from "./support.ts";
+
+/**
+ * Behaviour that depends on config.toml values the shared backend does not use (autoconfirm, low
+ * rate limits). These start a second embedded backend on the same database with an overridden
+ * config, so they only run on the embedded backend.
+ */
+async function startVariant(change: (config: SupabaseConfig) => void) {
+  const config = structuredClone(readConfig());
+  change(config);
+  const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-variant-"));
+  const started = await startBackend({
+    databaseUrl: backend.databaseUrl,
+    apiPort: await freePort(),
+    mailPort: await freePort(),
+    config,
+    stateDir,
+  });
+  return {
+    backend: started,
+    async stop() {
+      await started.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function clientOf(server: Backend, key = server.publishableKey): SupabaseClient {
+  return createClient(server.apiUrl, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: WebSocket as never },
+  });
+}
+
+describe.skipIf(onlyEmbedded)("embedded: autoconfirm on (enable_confirmations = false)", () => {
+  let variant: Awaited<ReturnType<typeof startVariant>>;
+  beforeAll(async () => {
+    variant = await startVariant((config) => {
+      config.auth.email.enable_confirmations = false;
+    });
+  });
+  afterAll(async () => {
+    await variant?.stop();
+  });
+
+  it("signup returns a session, and a second signup is 422 user_already_exists", async () => {
+    const supabase = clientOf(variant.backend);
+    const email = uniqueEmail("autoconfirm");
+    const { data, error } = await supabase.auth.signUp({ email, password: PASSWORD });
+    expect(error).toBeNull();
+    expect(data.session?.access_token).toEqual(expect.any(String));
+    expect(data.user?.email_confirmed_at).toBeTruthy();
+    const again = await clientOf(variant.backend).auth.signUp({ email, password: PASSWORD });
+    expect(again.error?.status).toBe(422);
+    expect(again.error?.code).toBe("user_already_exists");
+  });
+
+  it("keeps its keys across a restart with the same state folder", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-keys-"));
+    const options = { databaseUrl: backend.databaseUrl, config: readConfig(), stateDir };
+    const first = await startBackend({ ...options, apiPort: await freePort(), mailPort: await freePort() });
+    await first.stop();
+    const second = await startBackend({ ...options, apiPort: await freePort(), mailPort: await freePort() });
+    await second.stop();
+    await rm(stateDir, { recursive: true, force: true });
+    expect(second.publishableKey).toBe(first.publishableKey);
+    expect(second.secretKey).toBe(first.secretKey);
+  });
+});
+
+describe.skipIf(onlyEmbedded)("embedded: rate limits from [auth.rate_limit] and max_frequency", () => {
+  let variant: Awaited<ReturnType<typeof startVariant>>;
+  beforeAll(async () => {
+    variant = await startVariant((config) => {
+      config.auth.rate_limit = { sign_in_sign_ups: 2, token_refresh: 1, token_verifications: 1, email_sent: 100 };
+      config.auth.email.max_frequency = "60s";
+    });
+  });
+  afterAll(async () => {
+    await variant?.stop();
+  });
+
+  it("sign-ins past sign_in_sign_ups are 429 over_request_rate_limit", async () => {
+    const attempts = [];
+    for (let i = 0; i < 3; i++) {
+      attempts.push(
+        await clientOf(variant.backend).auth.signInWithPassword({ email: uniqueEmail("limit"), password: PASSWORD }),
+      );
+    }
+    expect(attempts[0]?.error?.code).toBe("invalid_credentials");
+    expect(attempts[2]?.error?.status).toBe(429);
+    expect(attempts[2]?.error?.code).toBe("over_request_rate_limit");
+  });
+
+  it("refreshes past token_refresh and verifications past token_verifications are 429", async () => {
+    const refresh = () => clientOf(variant.backend).auth.refreshSession({ refresh_token: "abcdefghijkl" });
+    expect((await refresh()).error?.code).toBe("refresh_token_not_found");
+    expect((await refresh()).error?.code).toBe("over_request_rate_limit");
+    const verify = () => clientOf(variant.backend).auth.verifyOtp({ token_hash: "deadbeef", type: "magiclink" });
+    expect((await verify()).error?.code).toBe("otp_expired");
+    expect((await verify()).error?.code).toBe("over_request_rate_limit");
+  });
+
+  it("a second mail to one address within max_frequency is 429 over_email_send_rate_limit", async () => {
+    const admin = clientOf(variant.backend, variant.backend.secretKey).auth.admin;
+    const email = uniqueEmail("frequency");
+    await admin.createUser({ email, password: PASSWORD, email_confirm: true });
+    const first = await clientOf(variant.backend).auth.resetPasswordForEmail(email);
+    expect(first.error).toBeNull();
+    const second = await clientOf(variant.backend).auth.resetPasswordForEmail(email);
+    expect(second.error?.status).toBe(429);
+    expect(second.error?.code).toBe("over_email_send_rate_limit");
+  });
+});
