@@ -1,0 +1,218 @@
+import { entityKind, sql } from "drizzle-orm";
+import { PgDialect, PgTransaction } from "drizzle-orm/pg-core";
+import {
+  drizzle,
+  type PostgresJsDatabase,
+  type PostgresJsQueryResultHKT,
+  PostgresJsSession,
+} from "drizzle-orm/postgres-js";
+import type { ExtractTablesWithRelations } from "drizzle-orm/relations";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+type Schema = typeof schema;
+type Relations = ExtractTablesWithRelations<Schema>;
+type RelationalSchema = { fullSchema: Schema; schema: Relations; tableNamesMap: Record<string, string> };
+
+/**
+ * The claims `rls()` hands to Postgres: only what policies and `auth.*()` read. They must come
+ * from a verified token (the middleware's `getClaims()`), never from a decoded cookie.
+ * Supabase's `JwtPayload` is assignable to this type.
+ */
+export interface VerifiedClaims {
+  sub: string;
+  role: string;
+  aud?: string | string[];
+  iss?: string;
+  iat?: number;
+  exp?: number;
+  email?: string;
+  phone?: string;
+  session_id?: string;
+  aal?: string;
+  is_anonymous?: boolean;
+  app_metadata?: {
+    provider?: string;
+    providers?: string[];
+    user_role?: string;
+    claims_admin?: boolean;
+    [claim: string]: unknown;
+  };
+  user_metadata?: Record<string, unknown>;
+}
+
+export type AdminDatabase = PostgresJsDatabase<Schema>;
+
+/** Drizzle's transaction API, bound to a connection whose role and claims are those of one user. */
+export class RlsTransaction extends PgTransaction<PostgresJsQueryResultHKT, Schema, Relations> {
+  static override readonly [entityKind]: string = "RlsTransaction";
+
+  // Drizzle keeps its own copies internal; nested transactions need them.
+  constructor(
+    private readonly rlsDialect: PgDialect,
+    private readonly rlsSession: PostgresJsSession<postgres.Sql, Schema, Relations>,
+    relations: RelationalSchema,
+    nestedIndex = 0,
+  ) {
+    super(rlsDialect, rlsSession, relations, nestedIndex);
+  }
+
+  override async transaction<T>(fn: (tx: RlsTransaction) => Promise<T>): Promise<T> {
+    const savepoint = sql.raw(`sp${this.nestedIndex + 1}`);
+    const tx = new RlsTransaction(this.rlsDialect, this.rlsSession, this.schema as RelationalSchema, this.nestedIndex + 1);
+    await tx.execute(sql`savepoint ${savepoint}`);
+    try {
+      const result = await fn(tx);
+      await tx.execute(sql`release savepoint ${savepoint}`);
+      return result;
+    } catch (error) {
+      await tx.execute(sql`rollback to savepoint ${savepoint}`);
+      throw error;
+    }
+  }
+}
+
+export type RlsRunner = <T>(fn: (tx: RlsTransaction) => Promise<T>) => Promise<T>;
+
+/** What a loader or action gets: `rls` for user data, `admin` for administrative paths only. */
+export interface DrizzleSupabaseClient {
+  admin: AdminDatabase;
+  rls: RlsRunner;
+}
+
+export interface Database {
+  /** Full-power connection (ADMIN_DATABASE_URL): bypasses RLS. */
+  admin: AdminDatabase;
+  /** Runs `fn` in one transaction as `authenticated` with these claims, or as `anon` with null. */
+  rls<T>(claims: VerifiedClaims | null, fn: (tx: RlsTransaction) => Promise<T>): Promise<T>;
+  /** `{ admin, rls }` for one request's verified claims. */
+  forClaims(claims: VerifiedClaims | null): DrizzleSupabaseClient;
+  end(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** The `rls_client` login (DATABASE_URL). */
+  url: string;
+  /** The admin login (ADMIN_DATABASE_URL). */
+  adminUrl: string;
+  /** Connections in the rls pool. */
+  max?: number;
+  adminMax?: number;
+  /**
+   * Named prepared statements. Keep on for direct connections (the per-transaction setup is then
+   * pipelined with the first query); turn off behind a transaction-mode pooler (Supavisor :6543).
+   */
+  prepare?: boolean;
+}
+
+// The role is a bound parameter too, but it only ever holds one of these two constants.
+// set_config('role', ..., true) is what SET LOCAL ROLE does internally (same membership check,
+// same loss of superuser), and unlike SET it accepts a parameter, so the whole setup is one
+// statement that postgres.js pipelines behind BEGIN and ahead of the caller's first query.
+const SETUP = `select set_config('request.jwt.claims', $1, true),
+  set_config('request.jwt.claim.sub', $2, true),
+  set_config('role', $3, true)`;
+
+type RlsRole = "anon" | "authenticated";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function setupParameters(claims: VerifiedClaims | null): [string, string, RlsRole] {
+  if (claims === null) return [JSON.stringify({ role: "anon" }), "", "anon"];
+  if (claims.role === "anon") return [JSON.stringify(claims), "", "anon"];
+  if (claims.role !== "authenticated") {
+    throw new Error(`rls(): a token with role "${claims.role}" cannot be used for an RLS transaction`);
+  }
+  if (!UUID.test(claims.sub)) throw new Error("rls(): the token's sub is not a user id");
+  return [JSON.stringify(claims), claims.sub, "authenticated"];
+}
+
+/**
+ * Drizzle sends its queries unprepared, and postgres.js then spends a round trip describing any
+ * statement with parameters before it can bind it, which also stops the pipeline. Inside rls()
+ * queries run as named prepared statements instead (cached per connection by their text), so
+ * BEGIN, the setup and the first query share one round trip. Plans stay per-user safe: Postgres
+ * re-plans a cached statement when the role changes, and claims are read at execution time.
+ */
+function withPreparedStatements(connection: postgres.ReservedSql, prepare: boolean): postgres.Sql {
+  const client: Pick<postgres.Sql, "unsafe"> = {
+    unsafe: (query, parameters, options) => connection.unsafe(query, parameters, { ...options, prepare }),
+  };
+  return Object.assign(Object.create(connection) as postgres.Sql, client);
+}
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const prepare = options.prepare ?? true;
+  const client = postgres(options.url, {
+    max: options.max ?? 10,
+    prepare,
+    onnotice: () => undefined,
+    connection: { application_name: "app-rls" },
+  });
+  const adminClient = postgres(options.adminUrl, {
+    max: options.adminMax ?? 3,
+    prepare,
+    onnotice: () => undefined,
+    connection: { application_name: "app-admin" },
+  });
+  const admin = drizzle({ client: adminClient, schema });
+  // Also installs drizzle's date parsers on the rls client, which transactions below share.
+  const rlsRoot = drizzle({ client, schema });
+  const relations: RelationalSchema = {
+    fullSchema: rlsRoot._.fullSchema,
+    schema: rlsRoot._.schema as Relations,
+    tableNamesMap: rlsRoot._.tableNamesMap,
+  };
+  const dialect = new PgDialect();
+
+  // A reserved connection instead of sql.begin(): sql.begin() waits for BEGIN to come back before
+  // sending anything else, while here BEGIN, the setup and the caller's first query leave in one
+  // write. Statements on one connection run in order, so no query of the caller can run before
+  // the setup, and if the setup fails the transaction is aborted and every later query fails too.
+  async function rls<T>(claims: VerifiedClaims | null, fn: (tx: RlsTransaction) => Promise<T>): Promise<T> {
+    const parameters = setupParameters(claims);
+    const connection = await client.reserve();
+    try {
+      const ready = Promise.all([
+        connection.unsafe("begin").execute(),
+        connection.unsafe(SETUP, parameters, { prepare }).execute(),
+      ]);
+      const setupError = ready.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      const session = new PostgresJsSession<postgres.Sql, Schema, Relations>(
+        withPreparedStatements(connection, prepare),
+        dialect,
+        relations,
+      );
+      const tx = new RlsTransaction(dialect, session, relations);
+      let result: T;
+      try {
+        result = await fn(tx);
+        await ready;
+      } catch (error) {
+        // A failed setup surfaces as "current transaction is aborted" in the caller's query.
+        const cause = (await setupError) ?? error;
+        await connection.unsafe("rollback").catch(() => undefined);
+        throw cause;
+      }
+      // COMMIT of a transaction in which a statement failed (one the callback did not await)
+      // answers ROLLBACK without an error.
+      const committed = await connection.unsafe("commit");
+      if (committed.command !== "COMMIT") throw new Error("rls(): a statement failed; the transaction was rolled back");
+      return result;
+    } finally {
+      connection.release();
+    }
+  }
+
+  return {
+    admin,
+    rls,
+    forClaims: (claims) => ({ admin, rls: (fn) => rls(claims, fn) }),
+    async end() {
+      await Promise.all([client.end({ timeout: 5 }), adminClient.end({ timeout: 5 })]);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { sql } from "drizzle-orm";
+import type { AdminDatabase } from "./client";
+import { adminAuditLog } from "./schema";
+
+/** Roles the app knows. Stored as app_metadata.user_role, read by policies as a JWT claim. */
+export const APP_ROLES = ["moderator"] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export function isAppRole(value: string): value is AppRole {
+  return (APP_ROLES as readonly string[]).includes(value);
+}
+
+export interface RoleHolder {
+  id: string;
+  email: string | null;
+  role: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findUser(admin: AdminDatabase, emailOrId: string): Promise<RoleHolder> {
+  const byId = UUID.test(emailOrId);
+  const rows = await admin.execute<{ id: string; email: string | null; role: string | null }>(sql`
+    select id, email, raw_app_meta_data ->> 'user_role' as role
+      from auth.users
+     where ${byId ? sql`id = ${emailOrId}::uuid` : sql`lower(email) = lower(${emailOrId})`}`);
+  const [user] = rows;
+  if (!user) throw new Error(`no user with ${byId ? "id" : "email"} ${emailOrId}`);
+  return { id: user.id, email: user.email, role: user.role };
+}
+
+export async function listRoleHolders(admin: AdminDatabase, role: AppRole): Promise<RoleHolder[]> {
+  const rows = await admin.execute<{ id: string; email: string | null; role: string }>(sql`
+    select id, email, raw_app_meta_data ->> 'user_role' as role
+      from auth.users
+     where raw_app_meta_data ->> 'user_role' = ${role}
+     order by email`);
+  return rows.map((row) => ({ id: row.id, email: row.email, role: row.role }));
+}
+
+export interface RoleChange {
+  user: RoleHolder;
+  changed: boolean;
+}
+
+/**
+ * Grants or revokes a role and records it in the audit log, in one transaction. The change lands
+ * in auth.users.raw_app_meta_data; the user's current token still carries the old claims, which
+ * `public.claims_are_stale()` detects so the middleware refreshes their session on their next
+ * request (ADR 0014).
+ */
+export async function changeRole(
+  admin: AdminDatabase,
+  change: { action: "grant" | "revoke"; emailOrId: string; role: AppRole; actor: string },
+): Promise<RoleChange> {
+  return admin.transaction(async (tx) => {
+    const user = await findUser(tx, change.emailOrId);
+    const has = user.role === change.role;
+    if (change.action === "grant" ? has : !has) return { user, changed: false };
+    if (change.action === "grant") {
+      await tx.execute(sql`select public.set_claim(${user.id}::uuid, 'user_role', to_jsonb(${change.role}::text))`);
+    } else {
+      await tx.execute(sql`select public.delete_claim(${user.id}::uuid, 'user_role')`);
+    }
+    await tx.insert(adminAuditLog).values({
+      actor: change.actor,
+      action: `role.${change.action}`,
+      targetUserId: user.id,
+      details: { role: change.role, previousRole: user.role, email: user.email },
+    });
+    return {
+      user: { ...user, role: change.action === "grant" ? change.role : null },
+      changed: true,
+    };
+  });
+}
