@@ -40,6 +40,20 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: "app",
+          include: ["tests/app/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["tests/setup/app.ts"],
+          setupFiles: ["tests/setup/fail-on-console-error.ts"],
+          // One app server and one auth request counter for the project: files take turns.
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -51,7 +51,25 @@ async function chooseBackend(fileEnv: Record<string, string>): Promise<BackendKi
 async function startEmbedded(): Promise<StartedBackend> {
   const { startEmbeddedBackend } = await import("../supabase/embedded/serve.ts");
   const backend = await startEmbeddedBackend({ log: (line) => console.log(`[embedded] ${line}`) });
+  try {
+    await syncDatabaseLogin(backend.appEnv.ADMIN_DATABASE_URL, backend.appEnv.DATABASE_URL);
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
   return { env: backend.appEnv, describe: backend.describe, stop: backend.stop };
+}
+
+/** The rls_client role comes from a migration without a password; give it DATABASE_URL's. */
+async function syncDatabaseLogin(adminUrl: string, databaseUrl: string): Promise<void> {
+  const { default: postgres } = await import("postgres");
+  const { rlsClientPassword, syncRlsClientPassword } = await import("../src/server/db/rls-client-login.ts");
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await syncRlsClientPassword(admin, rlsClientPassword(databaseUrl));
+  } finally {
+    await admin.end();
+  }
 }
 
 async function startCli(): Promise<StartedBackend> {

@@ -1,5 +1,7 @@
-import { A } from "@solidjs/router";
-import { For, type ParentProps } from "solid-js";
+import { A, createAsync } from "@solidjs/router";
+import { For, type ParentProps, Show, Suspense } from "solid-js";
+import { getCurrentUser } from "~/features/auth/auth.api";
+import { followOtherTabs } from "~/features/auth/follow-other-tabs";
 
 const links = [
   { href: "/", label: "Home", end: true },
@@ -9,6 +11,11 @@ const links = [
 ];
 
 export default function SiteLayout(props: ParentProps) {
+  const user = createAsync(() => getCurrentUser());
+  followOtherTabs(() => {
+    const current = user();
+    return current === undefined ? undefined : (current?.id ?? null);
+  });
   return (
     <>
       <header class="site-header">
@@ -23,6 +30,17 @@ export default function SiteLayout(props: ParentProps) {
                 </li>
               )}
             </For>
+            <li class="session">
+              <Suspense>
+                <Show when={user()} fallback={<A href="/login">Sign in</A>}>
+                  {(signedIn) => (
+                    <>
+                      <span data-testid="signed-in-as">{signedIn().email}</span> <A href="/logout">Sign out</A>
+                    </>
+                  )}
+                </Show>
+              </Suspense>
+            </li>
           </ul>
         </nav>
       </header>

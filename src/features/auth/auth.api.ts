@@ -1,0 +1,64 @@
+import { action, query } from "@solidjs/router";
+
+// Server code is imported inside each "use server" body so the client bundle only ever holds the
+// RPC stubs: nothing under src/server/ can be pulled into browser JavaScript from here.
+
+/** The signed-in user as pages may show it (from verified claims only), or null. */
+export const getCurrentUser = query(async () => {
+  "use server";
+  const { getClaims, hasRole } = await import("~/server/auth/guards");
+  const claims = getClaims();
+  if (!claims) return null;
+  return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
+}, "getCurrentUser");
+
+/** Which sign-in methods the auth server offers (drives the "local test provider" button). */
+export const getAuthOptions = query(async () => {
+  "use server";
+  const { authSettings } = await import("~/server/auth/settings");
+  return authSettings();
+}, "getAuthOptions");
+
+/** The /protected page's data: the verified user's email, rendered on the server. */
+export const getProtectedPage = query(async () => {
+  "use server";
+  const { requireUser } = await import("~/server/auth/guards");
+  const claims = requireUser();
+  return { email: claims.email ?? "" };
+}, "getProtectedPage");
+
+export const signIn = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).signIn(form);
+}, "signIn");
+
+export const sendMagicLink = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).sendMagicLink(form);
+}, "sendMagicLink");
+
+export const signUp = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).signUp(form);
+}, "signUp");
+
+export const requestPasswordReset = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).requestPasswordReset(form);
+}, "requestPasswordReset");
+
+export const updatePassword = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).updatePassword(form);
+}, "updatePassword");
+
+export const signOut = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).signOut(form);
+}, "signOut");
+
+export const signInWithLocalProvider = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/auth/actions")).signInWithLocalProvider(form);
+}, "signInWithLocalProvider");
+

@@ -1,0 +1,36 @@
+import { revalidate } from "@solidjs/router";
+import { createEffect, on, onCleanup } from "solid-js";
+import { isServer } from "solid-js/web";
+
+const CHANNEL = "auth";
+
+/**
+ * Keeps every open tab on the same session: when this tab sees the signed-in user change it tells
+ * the others, which re-run their loaders (a protected page then redirects to /login by itself).
+ * Only the user id crosses the channel; tokens stay in httpOnly cookies.
+ */
+export function followOtherTabs(userId: () => string | null | undefined): void {
+  if (isServer || typeof BroadcastChannel === "undefined") return;
+  const channel = new BroadcastChannel(CHANNEL);
+  let announcedByOtherTab: string | null | undefined;
+  channel.onmessage = (event: MessageEvent<{ userId: string | null }>) => {
+    if (event.data?.userId === userId()) return;
+    announcedByOtherTab = event.data?.userId ?? null;
+    void revalidate();
+  };
+  createEffect(
+    on(
+      userId,
+      (current) => {
+        if (current === undefined) return;
+        if (current === announcedByOtherTab) {
+          announcedByOtherTab = undefined;
+          return;
+        }
+        channel.postMessage({ userId: current });
+      },
+      { defer: true },
+    ),
+  );
+  onCleanup(() => channel.close());
+}

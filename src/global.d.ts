@@ -1,0 +1,10 @@
+/// <reference types="@solidjs/start/env" />
+import type { RequestAuth } from "~/server/auth/session";
+
+declare global {
+  namespace App {
+    interface RequestEventLocals {
+      auth: RequestAuth;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { Title } from "@solidjs/meta";
+import { createAsync, type RouteDefinition, useSubmission } from "@solidjs/router";
+import { getProtectedPage, updatePassword } from "~/features/auth/auth.api";
+import { FormError } from "~/features/auth/form-status";
+
+export const route = { preload: () => getProtectedPage() } satisfies RouteDefinition;
+
+export default function UpdatePasswordPage() {
+  const page = createAsync(() => getProtectedPage());
+  const submission = useSubmission(updatePassword);
+  return (
+    <>
+      <Title>Choose a new password</Title>
+      <h1>Choose a new password</h1>
+      <p>Signed in as {page()?.email}.</p>
+      <form action={updatePassword} method="post" class="stack">
+        <label>
+          New password
+          <input name="password" type="password" autocomplete="new-password" minlength="8" required />
+        </label>
+        <label>
+          Repeat it
+          <input name="confirm" type="password" autocomplete="new-password" minlength="8" required />
+        </label>
+        <button type="submit" disabled={submission.pending}>
+          {submission.pending ? "Saving…" : "Save password"}
+        </button>
+        <FormError error={submission.error} />
+      </form>
+    </>
+  );
+}

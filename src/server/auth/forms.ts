@@ -1,0 +1,53 @@
+import * as v from "valibot";
+
+export const Email = v.pipe(
+  v.string("Enter your email address."),
+  v.trim(),
+  v.toLowerCase(),
+  v.nonEmpty("Enter your email address."),
+  v.maxLength(254, "That email address is too long."),
+  v.email("Enter a valid email address."),
+);
+
+export const NewPassword = v.pipe(
+  v.string("Choose a password."),
+  v.minLength(8, "Use at least 8 characters."),
+  // bcrypt ignores everything past 72 bytes: refuse rather than silently truncate.
+  v.check((value) => new TextEncoder().encode(value).length <= 72, "Use at most 72 bytes."),
+);
+
+export const Password = v.pipe(v.string("Enter your password."), v.nonEmpty("Enter your password."), v.maxLength(1024));
+
+const Next = v.optional(v.string(), "/");
+
+export const SignInForm = v.object({ email: Email, password: Password, next: Next });
+export const MagicLinkForm = v.object({ email: Email, next: Next });
+export const SignUpForm = v.object({ email: Email, password: NewPassword, next: Next });
+export const ForgotPasswordForm = v.object({ email: Email });
+export const UpdatePasswordForm = v.pipe(
+  v.object({ password: NewPassword, confirm: v.string() }),
+  v.forward(
+    v.check((input) => input.password === input.confirm, "The passwords do not match."),
+    ["confirm"],
+  ),
+);
+export const SignOutForm = v.object({ scope: v.optional(v.picklist(["local", "global"]), "local") });
+
+/** Form fields as strings (FormData holds files too; auth forms have none). */
+export function formFields(form: FormData): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of form) if (typeof value === "string") fields[key] = value;
+  return fields;
+}
+
+/** The first validation message, for showing next to the form. */
+export function parseForm<TSchema extends v.GenericSchema>(schema: TSchema, form: FormData): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, formFields(form));
+  if (!result.success) throw new FormError(result.issues[0].message);
+  return result.output;
+}
+
+/** An error whose message is written for the user; anything else is shown as a generic failure. */
+export class FormError extends Error {
+  override name = "FormError";
+}

@@ -1,0 +1,46 @@
+import { sql } from "drizzle-orm";
+import { getRequestEvent } from "solid-js/web";
+import { getRequestIP } from "vinxi/http";
+import { getDatabase } from "~/server/db/app-database";
+
+export interface Limit {
+  /** What is limited, e.g. "sign-in". */
+  action: string;
+  perIp: number;
+  perAccount: number;
+  windowSeconds: number;
+}
+
+export class RateLimited extends Error {
+  override name = "RateLimited";
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many attempts. Try again in ${retryAfterSeconds} s.`);
+  }
+}
+
+/**
+ * Counts one attempt per client IP and per account in Postgres, so the limit holds across every
+ * app instance behind a load balancer. Throws RateLimited (whose message is safe to show) when
+ * either bucket is over its limit.
+ */
+export async function consumeAuthAttempt(limit: Limit, account: string | null): Promise<void> {
+  const event = getRequestEvent();
+  const ip = (event && getRequestIP(event.nativeEvent, { xForwardedFor: trustProxy() })) || "unknown";
+  const buckets: [string, number][] = [[`${limit.action}:ip:${ip}`, limit.perIp]];
+  if (account) buckets.push([`${limit.action}:account:${account.trim().toLowerCase()}`, limit.perAccount]);
+  const { admin } = getDatabase();
+  let retryAfter = 0;
+  for (const [bucket, max] of buckets) {
+    const rows = await admin.execute<{ allowed: boolean; retry_after_seconds: number }>(
+      sql`select allowed, retry_after_seconds from public.consume_rate_limit(${bucket}, ${max}, ${limit.windowSeconds})`,
+    );
+    const row = rows[0];
+    if (row && !row.allowed) retryAfter = Math.max(retryAfter, row.retry_after_seconds, 1);
+  }
+  if (retryAfter > 0) throw new RateLimited(retryAfter);
+}
+
+/** Only behind a proxy that sets X-Forwarded-For may the header be believed (TRUST_PROXY=1). */
+function trustProxy(): boolean {
+  return process.env.TRUST_PROXY === "1";
+}

@@ -1,0 +1,135 @@
+import type { FetchEvent } from "@solidjs/start/server";
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { serverEnv } from "~/server/env";
+import { createRequestClient } from "~/server/supabase";
+import { type AccessTokenVerifier, type AuthClaims, createAccessTokenVerifier } from "./access-token";
+import {
+  type CookieToSet,
+  RequestCookies,
+  readStoredSession,
+  sessionCookieName,
+  sessionCookieOptions,
+} from "./session-cookies";
+
+/** What every request carries on `event.locals.auth` after the middleware ran. */
+export interface RequestAuth {
+  /** Verified claims of the signed-in user, or null. Never read from an unverified cookie. */
+  claims: AuthClaims | null;
+  /** This request's only Supabase client, created on first use. */
+  readonly supabase: SupabaseClient;
+  cookies: RequestCookies;
+}
+
+/** Same margin auth-js uses: a token this close to expiry would be refreshed by the client anyway. */
+const REFRESH_MARGIN_SECONDS = 90;
+
+interface RefreshOutcome {
+  cookies: CookieToSet[];
+  headers: Record<string, string>;
+  accessToken: string | null;
+}
+
+/**
+ * How long a finished refresh is still handed to late requests with the old cookie (a slow
+ * request that was sent before the browser stored the new one), matching GoTrue's reuse interval.
+ */
+const RESULT_REUSE_MS = 10_000;
+
+// Process-wide, keyed by the refresh token itself: only a request holding that exact secret can
+// join a flight or read its outcome, and entries disappear RESULT_REUSE_MS after the refresh.
+const refreshes = new Map<string, Promise<RefreshOutcome>>();
+let verifier: AccessTokenVerifier | undefined;
+
+function accessTokenVerifier(): AccessTokenVerifier {
+  verifier ??= createAccessTokenVerifier({ supabaseUrl: serverEnv().VITE_SUPABASE_URL });
+  return verifier;
+}
+
+/**
+ * Refreshes through a throw-away cookie view, so the outcome (the new cookies) can be handed to
+ * every request that arrived with the same expired session. GoTrue's refresh tokens are single
+ * use: N parallel requests each refreshing would revoke the session family on the second try.
+ */
+function refreshOnce(event: FetchEvent, requestUrl: URL, refreshToken: string): Promise<RefreshOutcome> {
+  const running = refreshes.get(refreshToken);
+  if (running) return running;
+  const flight = (async (): Promise<RefreshOutcome> => {
+    const captured: RefreshOutcome = { cookies: [], headers: {}, accessToken: null };
+    const scratch = new RequestCookies(event, (cookies, headers) => {
+      captured.cookies.push(...cookies);
+      Object.assign(captured.headers, headers);
+    });
+    const client = createRequestClient(scratch, requestUrl);
+    // getSession() here only drives the refresh; its result is not trusted: the new access
+    // token goes through the same local verification as any other.
+    const { data } = await client.auth.getSession();
+    captured.accessToken = data.session?.access_token ?? null;
+    return captured;
+  })();
+  flight.then(
+    () => setTimeout(() => refreshes.delete(refreshToken), RESULT_REUSE_MS).unref(),
+    () => refreshes.delete(refreshToken),
+  );
+  refreshes.set(refreshToken, flight);
+  return flight;
+}
+
+/**
+ * Runs on every non-static request: verifies the session cookie locally, refreshes it when it is
+ * (nearly) expired, and puts `{ claims, supabase }` on event.locals. Set-Cookie is written only
+ * when the session changed.
+ */
+export async function updateSession(event: FetchEvent): Promise<void> {
+  const requestUrl = new URL(event.request.url);
+  const cookies = new RequestCookies(event);
+  let client: SupabaseClient | undefined;
+  const auth: RequestAuth = {
+    claims: null,
+    cookies,
+    get supabase() {
+      client ??= createRequestClient(cookies, requestUrl);
+      return client;
+    },
+  };
+  event.locals.auth = auth;
+
+  const storageKey = sessionCookieName(serverEnv().VITE_SUPABASE_URL);
+  const stored = await readStoredSession(cookies, storageKey);
+  if (!stored) return;
+
+  const verify = accessTokenVerifier();
+  let result = await verify(stored.access_token);
+  const nearExpiry =
+    result.status === "valid" && result.claims.exp - Date.now() / 1000 < REFRESH_MARGIN_SECONDS;
+
+  if (result.status === "expired" || nearExpiry) {
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await refreshOnce(event, requestUrl, stored.refresh_token);
+    } catch (error) {
+      // The auth server is unreachable: serve this request signed out, keep the cookies for later.
+      console.warn(`session refresh failed: ${(error as Error).message}`);
+      return;
+    }
+    cookies.setAll(outcome.cookies, outcome.headers);
+    result = outcome.accessToken ? await verify(outcome.accessToken) : { status: "invalid", reason: "refresh failed" };
+  } else if (result.status === "unverifiable") {
+    // Legacy symmetric (HS256) tokens: only the auth server can check them (GoTrue /user).
+    const { data, error } = await auth.supabase.auth.getClaims();
+    result = error || !data ? { status: "invalid", reason: error?.message ?? "no claims" } : { status: "valid", claims: data.claims as AuthClaims };
+  }
+
+  if (result.status === "valid") {
+    auth.claims = result.claims;
+    return;
+  }
+  // A session cookie that cannot authenticate (forged, revoked, refresh failed) is removed, so the
+  // browser stops sending it and every later request is plainly signed out.
+  const stale = cookies.sessionCookieNames(storageKey);
+  if (stale.length) {
+    cookies.setAll(
+      stale.map((name) => ({ name, value: "", options: { ...sessionCookieOptions(requestUrl), maxAge: 0 } })),
+      { "Cache-Control": "private, no-cache, no-store, must-revalidate, max-age=0", Expires: "0", Pragma: "no-cache" },
+    );
+  }
+}

@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import type { TestProject } from "vitest/node";
+import { withDatabaseUser } from "../../supabase/embedded/app-env.ts";
+import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
+import { readConfig } from "../../supabase/embedded/config.ts";
+import { syncRlsClientPassword } from "../../src/server/db/rls-client-login.ts";
+import { freePort } from "./free-port.ts";
+import { databaseUrl, startTestCluster, TEMPLATE_DATABASE, type TestCluster } from "./postgres.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    appUrl: string;
+    apiUrl: string;
+    mailboxUrl: string;
+    publishableKey: string;
+    secretKey: string;
+    /** Superuser URL of the database the app and the backend share. */
+    appDatabaseUrl: string;
+    /** Folder with the backend's signing key (tests mint expired tokens with it). */
+    authStateDir: string;
+    /** GET: auth API requests seen so far, by "METHOD /path"; DELETE: reset. */
+    authCounterUrl: string;
+  }
+}
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")}:\n${output}`))));
+  });
+}
+
+async function waitForHttp(url: string, app: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (app.exitCode !== null) throw new Error(`the app exited (${app.exitCode}):\n${log()}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`the app did not answer on ${url}:\n${log()}`);
+}
+
+function startCounter(backend: Backend): Promise<{ server: Server; url: string }> {
+  const counts = new Map<string, number>();
+  backend.server.on("request", (request) => {
+    const key = `${request.method} ${new URL(request.url ?? "/", "http://x").pathname}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  const server = createServer((request, response) => {
+    if (request.method === "DELETE") counts.clear();
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify(Object.fromEntries(counts)));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}` });
+    });
+  });
+}
+
+/**
+ * The BUILT app (vinxi build, node-server output) against an embedded backend over a throw-away
+ * cluster, all on free loopback ports. TRUST_PROXY=1 lets each test act as its own client IP
+ * through X-Forwarded-For, so per-IP rate limits stay independent between tests.
+ */
+export default async function setup(project: TestProject) {
+  let cluster: TestCluster | undefined;
+  let backend: Backend | undefined;
+  let app: ChildProcess | undefined;
+  let counter: Server | undefined;
+  const stateDir = await mkdtemp(join(tmpdir(), "sss-app-auth-"));
+  const teardown = async () => {
+    if (app && app.exitCode === null) {
+      app.kill("SIGTERM");
+      await once(app, "exit");
+    }
+    counter?.close();
+    await backend?.stop();
+    await cluster?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  };
+  try {
+    const building = process.env.SKIP_APP_BUILD === "1" ? Promise.resolve() : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
+    cluster = await startTestCluster();
+    const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+    const rlsPassword = "rls-client-test-password";
+    try {
+      await admin.unsafe(`create database app template ${TEMPLATE_DATABASE}`);
+      await syncRlsClientPassword(admin, rlsPassword);
+    } finally {
+      await admin.end();
+    }
+    const adminUrl = databaseUrl(cluster.url, "app");
+    const appPort = await freePort();
+    const appUrl = `http://127.0.0.1:${appPort}`;
+    const config = readConfig();
+    config.auth.site_url = appUrl;
+    config.auth.additional_redirect_urls = [`${appUrl}/**`];
+    config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
+    config.auth.email.max_frequency = "0s";
+    backend = await startBackend({
+      databaseUrl: adminUrl,
+      apiPort: await freePort(),
+      mailPort: await freePort(),
+      config,
+      stateDir,
+    });
+    const started = await startCounter(backend);
+    counter = started.server;
+    await building;
+
+    let log = "";
+    app = spawn(process.execPath, [join(root, ".output/server/index.mjs")], {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: String(appPort),
+        TRUST_PROXY: "1",
+        VITE_SUPABASE_URL: backend.apiUrl,
+        VITE_SUPABASE_PUBLISHABLE_KEY: backend.publishableKey,
+        SUPABASE_SECRET_KEY: backend.secretKey,
+        DATABASE_URL: withDatabaseUser(adminUrl, "rls_client", rlsPassword),
+        ADMIN_DATABASE_URL: adminUrl,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    app.stdout?.on("data", (chunk) => (log += chunk));
+    app.stderr?.on("data", (chunk) => (log += chunk));
+    await waitForHttp(`${appUrl}/favicon.svg`, app, () => log);
+
+    project.provide("appUrl", appUrl);
+    project.provide("apiUrl", backend.apiUrl);
+    project.provide("mailboxUrl", backend.mailUrl);
+    project.provide("publishableKey", backend.publishableKey);
+    project.provide("secretKey", backend.secretKey);
+    project.provide("appDatabaseUrl", adminUrl);
+    project.provide("authStateDir", stateDir);
+    project.provide("authCounterUrl", started.url);
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}
