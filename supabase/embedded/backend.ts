@@ -5,6 +5,7 @@ import { loadOrCreateKeys } from "./auth/keys.ts";
 import type { SupabaseConfig } from "./config.ts";
 import { createMailboxServer } from "./mailbox/server.ts";
 import { MailStore } from "./mailbox/store.ts";
+import { REALTIME_PATH, type Realtime, startRealtime } from "./realtime/server.ts";
 
 export interface BackendOptions {
   /** Superuser URL of the database holding the `auth` schema. */
@@ -22,7 +23,7 @@ export interface Backend {
   mailUrl: string;
   publishableKey: string;
   secretKey: string;
-  /** The API server, so a Realtime WebSocket can be attached to it at /realtime/v1. */
+  /** The API server (Auth over HTTP, Realtime over WebSocket upgrades). */
   server: Server;
   stop(): Promise<void>;
 }
@@ -46,7 +47,10 @@ function close(server: Server): Promise<void> {
   });
 }
 
-/** Starts the Auth API (under /auth/v1 of the API port) and the mailbox, on 127.0.0.1 only. */
+/**
+ * Starts the Auth API (under /auth/v1 of the API port), Realtime (WebSocket upgrade at
+ * /realtime/v1/websocket of the same port) and the mailbox, on 127.0.0.1 only.
+ */
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const log = options.log ?? (() => undefined);
   const keys = await loadOrCreateKeys(options.stateDir);
@@ -72,15 +76,19 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     response.end(status === 404 ? JSON.stringify({ message: "no Route matched with those values" }) : undefined);
   });
   const mail = createMailboxServer(mailbox);
+  let realtime: Realtime | undefined;
   try {
     await sql`select 1 from auth.users limit 1`;
+    realtime = await startRealtime({ server: api, databaseUrl: options.databaseUrl, keys, log });
     await listen(api, options.apiPort);
     await listen(mail, options.mailPort);
   } catch (error) {
+    await realtime?.stop();
     await Promise.all([close(api), close(mail), sql.end({ timeout: 1 })]);
     throw error;
   }
-  log(`auth: ${apiUrl}${AUTH_PREFIX}  mailbox: ${mailUrl}`);
+  const startedRealtime = realtime;
+  log(`auth: ${apiUrl}${AUTH_PREFIX}  realtime: ${apiUrl}${REALTIME_PATH}  mailbox: ${mailUrl}`);
   return {
     apiUrl,
     mailUrl,
@@ -88,6 +96,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     secretKey: keys.secretKey,
     server: api,
     async stop() {
+      await startedRealtime.stop();
       await Promise.all([close(api), close(mail)]);
       await sql.end({ timeout: 5 });
     },

@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import type { Authorizer, TableInfo, VisibilityRequest } from "./authorization.ts";
+import { matches } from "./filters.ts";
+import type { Change, Transaction, Tuple } from "./replication-feed.ts";
+import type { Binding, Channel } from "./session.ts";
+import { isExpired } from "./tokens.ts";
+import { toJsonValue } from "./values.ts";
+
+/** Bounds one authorization round trip; a backlog is worked off in several. */
+const MAX_CHANGES_PER_BATCH = 500;
+
+interface Delivery {
+  channel: Channel;
+  ids: number[];
+  request: VisibilityRequest | undefined;
+}
+
+interface PreparedChange {
+  change: Change;
+  commitTimestamp: string;
+  info: TableInfo;
+  deliveries: Delivery[];
+}
+
+function bindingMatches(binding: Binding, change: Change, info: TableInfo): boolean {
+  const { relation } = change;
+  if (binding.event !== "*" && binding.event !== change.type) return false;
+  if (binding.schema !== "*" && binding.schema !== relation.schema) return false;
+  if (binding.table !== undefined && binding.table !== relation.table) return false;
+  if (!binding.filter) return true;
+  const index = relation.columns.findIndex((column) => column.name === binding.filter?.column);
+  if (index === -1) return false;
+  const tuple = change.type === "DELETE" ? change.old : change.record;
+  return matches(binding.filter, tuple?.[index], info.typeNames[index] ?? "text");
+}
+
+/**
+ * Every joined channel, Broadcast and Presence between them, and delivery of database changes.
+ * Transactions are worked off strictly one batch after another and each batch is delivered in
+ * commit order after its visibility checks, so async checks never reorder events.
+ */
+export class Hub {
+  readonly #channels = new Set<Channel>();
+  readonly #byTopic = new Map<string, Set<Channel>>();
+  readonly #presence = new Map<string, Map<Channel, { key: string; meta: Record<string, unknown> }>>();
+  #queue: { transaction: Transaction; change: Change }[] = [];
+  #draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly authorizer: Authorizer,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  add(channel: Channel): void {
+    this.#channels.add(channel);
+    const peers = this.#byTopic.get(channel.topic) ?? new Set();
+    peers.add(channel);
+    this.#byTopic.set(channel.topic, peers);
+  }
+
+  remove(channel: Channel): void {
+    if (!this.#channels.delete(channel)) return;
+    this.untrack(channel);
+    const peers = this.#byTopic.get(channel.topic);
+    peers?.delete(channel);
+    if (peers?.size === 0) this.#byTopic.delete(channel.topic);
+  }
+
+  broadcast(sender: Channel, payload: Record<string, unknown>): void {
+    const json = JSON.stringify({ ...payload, type: "broadcast" });
+    for (const peer of this.#byTopic.get(sender.topic) ?? []) {
+      if (peer !== sender || sender.broadcast.self) peer.pushRaw("broadcast", json);
+    }
+  }
+
+  presenceState(topic: string): Record<string, unknown> {
+    const state: Record<string, { metas: Record<string, unknown>[] }> = {};
+    for (const { key, meta } of this.#presence.get(topic)?.values() ?? []) {
+      (state[key] ??= { metas: [] }).metas.push(meta);
+    }
+    return state;
+  }
+
+  track(channel: Channel, payload: Record<string, unknown>): void {
+    const members = this.#presence.get(channel.topic) ?? new Map();
+    this.#presence.set(channel.topic, members);
+    const previous = members.get(channel);
+    const meta = { ...payload, phx_ref: randomUUID(), ...(previous ? { phx_ref_prev: previous.meta.phx_ref } : {}) };
+    members.set(channel, { key: channel.presenceKey, meta });
+    this.#presenceDiff(channel.topic, { [channel.presenceKey]: { metas: [meta] } }, previous ? { [previous.key]: { metas: [previous.meta] } } : {});
+  }
+
+  untrack(channel: Channel): void {
+    const members = this.#presence.get(channel.topic);
+    const previous = members?.get(channel);
+    if (!members || !previous) return;
+    members.delete(channel);
+    if (members.size === 0) this.#presence.delete(channel.topic);
+    this.#presenceDiff(channel.topic, {}, { [previous.key]: { metas: [previous.meta] } });
+  }
+
+  #presenceDiff(topic: string, joins: Record<string, unknown>, leaves: Record<string, unknown>): void {
+    const json = JSON.stringify({ joins, leaves });
+    for (const peer of this.#byTopic.get(topic) ?? []) peer.pushRaw("presence_diff", json);
+  }
+
+  /** Called in commit order by the replication feed. */
+  enqueue(transaction: Transaction): void {
+    for (const change of transaction.changes) this.#queue.push({ transaction, change });
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+  }
+
+  /** Resolves when everything received so far has been delivered (used at shutdown). */
+  async idle(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_CHANGES_PER_BATCH);
+      try {
+        await this.#deliver(batch);
+      } catch (error) {
+        this.log(`realtime: dropped ${batch.length} change(s): ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async #deliver(batch: { transaction: Transaction; change: Change }[]): Promise<void> {
+    const prepared: PreparedChange[] = [];
+    const requests: VisibilityRequest[] = [];
+    const subscribed = [...this.#channels].filter((channel) => channel.bindings.length > 0);
+    for (const { transaction, change } of batch) {
+      if (subscribed.length === 0) break;
+      const info = await this.authorizer.table(change.relation);
+      const needsCheck = info.rls && change.type !== "DELETE";
+      const deliveries: Delivery[] = [];
+      for (const channel of subscribed) {
+        const ids = channel.bindings.filter((binding) => bindingMatches(binding, change, info)).map((binding) => binding.id);
+        if (ids.length === 0 || isExpired(channel.auth)) continue;
+        const privileges = await this.authorizer.privileges(change.relation, channel.auth.role);
+        if (!privileges.table) continue;
+        let request: VisibilityRequest | undefined;
+        if (needsCheck) {
+          const key = info.primaryKey.map(({ index }) => change.record?.[index] ?? change.old?.[index] ?? "");
+          request = { auth: channel.auth, relation: change.relation, key };
+          requests.push(request);
+        }
+        deliveries.push({ channel, ids: [...new Set(ids)], request });
+      }
+      if (deliveries.length > 0) prepared.push({ change, commitTimestamp: transaction.commitTimestamp, info, deliveries });
+    }
+    const visible = requests.length > 0 ? await this.authorizer.visible(requests) : new Set<VisibilityRequest>();
+    for (const item of prepared) {
+      const payloads = new Map<string, string>();
+      for (const delivery of item.deliveries) {
+        const { channel } = delivery;
+        if (delivery.request && !visible.has(delivery.request)) continue;
+        // The token may have expired or been replaced by another identity while the check ran.
+        if (channel.session.channels.get(channel.topic) !== channel || isExpired(channel.auth)) continue;
+        if (delivery.request && channel.auth.claims.sub !== delivery.request.auth.claims.sub) continue;
+        const role = channel.auth.role;
+        let data = payloads.get(role);
+        if (data === undefined) {
+          data = JSON.stringify(await this.#payload(item, role));
+          payloads.set(role, data);
+        }
+        channel.pushRaw("postgres_changes", `{"ids":${JSON.stringify(delivery.ids)},"data":${data}}`);
+      }
+    }
+  }
+
+  /** The change as Supabase's WALRUS shapes it for one role (columns it may not select are left out). */
+  async #payload(item: PreparedChange, role: string): Promise<Record<string, unknown>> {
+    const { change, info } = item;
+    const { relation } = change;
+    const { columns: selectable } = await this.authorizer.privileges(relation, role);
+    const keyIndexes = new Set(info.primaryKey.map(({ index }) => index));
+    const toObject = (tuple: Tuple | null, fallback: Tuple | null, only?: Set<number>) => {
+      const record: Record<string, unknown> = {};
+      if (!tuple) return record;
+      relation.columns.forEach((column, index) => {
+        if (!selectable[index] || (only && !only.has(index))) return;
+        const value = tuple[index] === undefined ? fallback?.[index] : tuple[index];
+        if (value === undefined) return;
+        record[column.name] = toJsonValue(info.typeNames[index] ?? "text", value);
+      });
+      return record;
+    };
+    const data: Record<string, unknown> = {
+      schema: relation.schema,
+      table: relation.table,
+      commit_timestamp: item.commitTimestamp,
+      type: change.type,
+      columns: relation.columns
+        .map((column, index) => ({ name: column.name, type: info.typeNames[index] ?? "text" }))
+        .filter((_, index) => selectable[index]),
+      errors: null,
+    };
+    if (change.type !== "DELETE") data.record = toObject(change.record, change.old);
+    if (change.type === "UPDATE") data.old_record = toObject(change.old, null);
+    if (change.type === "DELETE") data.old_record = toObject(change.old, null, info.rls ? keyIndexes : undefined);
+    return data;
+  }
+}
