@@ -1,7 +1,7 @@
 import { MetaProvider, Title } from "@solidjs/meta";
 import { Router } from "@solidjs/router";
 import { FileRoutes } from "@solidjs/start/router";
-import { Suspense } from "solid-js";
+import { ErrorBoundary, Suspense } from "solid-js";
 import SiteLayout from "~/components/site-layout";
 import "./app.css";
 
@@ -12,7 +12,16 @@ export default function App() {
         <MetaProvider>
           <Title>SolidStart + Supabase</Title>
           <SiteLayout>
-            <Suspense>{props.children}</Suspense>
+            <ErrorBoundary
+              fallback={(error) => (
+                <div role="alert">
+                  <h1>Something went wrong</h1>
+                  <p>{error instanceof Error && error.message ? error.message : "Please try again."}</p>
+                </div>
+              )}
+            >
+              <Suspense>{props.children}</Suspense>
+            </ErrorBoundary>
           </SiteLayout>
         </MetaProvider>
       )}

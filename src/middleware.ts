@@ -1,6 +1,8 @@
 import { createMiddleware } from "@solidjs/start/middleware";
 import { isStaticPath } from "~/lib/static-paths";
-import { isProtectedPath, loginRedirectPath } from "~/server/auth/protected-paths";
+import { hasRole } from "~/server/auth/guards";
+import { isProtectedPath, loginRedirectPath, requiredRole } from "~/server/auth/protected-paths";
+import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
 import { serverEnv } from "~/server/env";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
@@ -16,10 +18,14 @@ export default createMiddleware({
       return new Response("Cross-site request refused", { status: 403, headers: { "content-type": "text/plain" } });
     }
     await updateSession(event);
-    if (!event.locals.auth.claims && event.request.method === "GET" && isProtectedPath(url.pathname)) {
-      return new Response(null, {
-        status: 302,
-        headers: { location: loginRedirectPath(url), "cache-control": "private, no-store" },
+    if (event.request.method !== "GET" || !isProtectedPath(url.pathname)) return;
+    const { claims } = event.locals.auth;
+    if (!claims) return redirectWithSessionCookies(event, loginRedirectPath(url), 302);
+    const role = requiredRole(url.pathname);
+    if (role && !hasRole(claims, role)) {
+      return new Response("Forbidden: this page is for moderators.", {
+        status: 403,
+        headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "private, no-store" },
       });
     }
   },

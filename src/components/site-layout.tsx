@@ -30,6 +30,15 @@ export default function SiteLayout(props: ParentProps) {
                 </li>
               )}
             </For>
+            <Suspense>
+              <Show when={user()?.isModerator}>
+                <li>
+                  <A href="/moderation" activeClass="active">
+                    Moderation
+                  </A>
+                </li>
+              </Show>
+            </Suspense>
             <li class="session">
               <Suspense>
                 <Show when={user()} fallback={<A href="/login">Sign in</A>}>

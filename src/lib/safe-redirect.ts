@@ -39,5 +39,29 @@ export function safeNextPath(next: string | null | undefined, fallback = "/"): s
     return fallback;
   }
   if (url.origin !== BASE) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Resolving dot segments can make a path protocol-relative again: `/.//evil.com` -> `//evil.com`.
+  if (path.startsWith("//") || path.includes("\\")) return fallback;
+  return path;
+}
+
+/**
+ * `next` as mail templates send it: Supabase's `{{ .RedirectTo }}` is an absolute URL (often this
+ * app's own /auth/callback?next=...). A same-origin absolute URL becomes its path, and a link
+ * that points at one of the auth landing routes yields that route's own `next`; the result
+ * still goes through safeNextPath.
+ */
+export function nextFromMailLink(next: string | null, requestOrigin: string, fallback = "/"): string {
+  if (!next) return fallback;
+  let url: URL;
+  try {
+    url = new URL(next);
+  } catch {
+    return safeNextPath(next, fallback);
+  }
+  if (url.origin !== requestOrigin) return fallback;
+  if (url.pathname === "/auth/callback" || url.pathname === "/auth/confirm") {
+    return safeNextPath(url.searchParams.get("next"), fallback);
+  }
+  return safeNextPath(`${url.pathname}${url.search}${url.hash}`, fallback);
 }

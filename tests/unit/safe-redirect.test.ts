@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { safeNextPath } from "~/lib/safe-redirect";
+import { nextFromMailLink, safeNextPath } from "~/lib/safe-redirect";
 
 describe("safeNextPath", () => {
   it.each([
@@ -44,6 +44,12 @@ describe("safeNextPath", () => {
     "/%E0%A4%A",
     "",
     "x".repeat(3000),
+    "/.//evil.com",
+    "/..//evil.com",
+    "/%2e//evil.com",
+    "/a/..//evil.com",
+    "/%2e%2e//evil.com",
+    "/./\\evil.com",
   ];
 
   it.each(attacks)("refuses %j", (input) => {
@@ -58,5 +64,21 @@ describe("safeNextPath", () => {
 
   it("holds more than twenty attack forms", () => {
     expect(attacks.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe("nextFromMailLink", () => {
+  const origin = "http://localhost:3000";
+  it.each([
+    ["/protected", "/protected"],
+    ["http://localhost:3000/protected?tab=1", "/protected?tab=1"],
+    ["http://localhost:3000/auth/callback?next=%2Faccount", "/account"],
+    ["http://localhost:3000/auth/confirm?next=%2F%2Fevil.com", "/"],
+    ["https://evil.com/protected", "/"],
+    ["http://localhost:3001/protected", "/"],
+    ["//evil.com", "/"],
+    [null, "/"],
+  ])("%s -> %s", (input, expected) => {
+    expect(nextFromMailLink(input, origin)).toBe(expected);
   });
 });

@@ -6,25 +6,19 @@ import { action, query } from "@solidjs/router";
 /** The signed-in user as pages may show it (from verified claims only), or null. */
 export const getCurrentUser = query(async () => {
   "use server";
-  const { getClaims, hasRole } = await import("~/server/auth/guards");
-  const claims = getClaims();
-  if (!claims) return null;
-  return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
+  return (await import("~/server/auth/loaders")).currentUser();
 }, "getCurrentUser");
 
 /** Which sign-in methods the auth server offers (drives the "local test provider" button). */
 export const getAuthOptions = query(async () => {
   "use server";
-  const { authSettings } = await import("~/server/auth/settings");
-  return authSettings();
+  return (await import("~/server/auth/loaders")).authOptions();
 }, "getAuthOptions");
 
 /** The /protected page's data: the verified user's email, rendered on the server. */
 export const getProtectedPage = query(async () => {
   "use server";
-  const { requireUser } = await import("~/server/auth/guards");
-  const claims = requireUser();
-  return { email: claims.email ?? "" };
+  return (await import("~/server/auth/loaders")).protectedPage();
 }, "getProtectedPage");
 
 export const signIn = action(async (form: FormData) => {

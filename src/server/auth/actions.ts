@@ -1,24 +1,22 @@
 import { redirect } from "@solidjs/router";
 import type { AuthError } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
+import * as v from "valibot";
 import { safeNextPath } from "~/lib/safe-redirect";
 import { getSupabaseServerClient } from "~/server/supabase";
+import { FormError, formAction, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import {
-
   ForgotPasswordForm,
-  FormError,
   MagicLinkForm,
-  parseForm,
   SignInForm,
   SignOutForm,
   SignUpForm,
   UpdatePasswordForm,
 } from "./forms";
 import { requireUser } from "./guards";
-import { consumeAuthAttempt, type Limit, RateLimited } from "./rate-limit";
-import * as v from "valibot";
+import { adoptSessionFromCookies } from "./session";
+import { consumeAuthAttempt, type Limit } from "./rate-limit";
 
-const GENERIC_FAILURE = "Something went wrong. Please try again.";
 
 const limits = {
   signIn: { action: "sign-in", perIp: 30, perAccount: 10, windowSeconds: 300 },
@@ -40,24 +38,13 @@ function appUrl(path: string, next: string): string {
   return url.toString();
 }
 
-/**
- * Runs an auth form: validation and rate-limit messages reach the user as they are; anything else
- * is logged with its detail and shown as a generic failure (no account enumeration, no internals).
- * Redirects are thrown and pass through. A returned Error is what SolidStart turns into the
- * submission's `error` (with JavaScript) or the flashed form state (without), hence `as never`.
- */
-async function formAction<T>(name: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Response) throw error;
-    if (error instanceof FormError || error instanceof RateLimited) return new Error(error.message) as never;
-    console.error(`${name} failed:`, error);
-    return new Error(GENERIC_FAILURE) as never;
-  }
+async function afterSessionChange(): Promise<void> {
+  const event = getRequestEvent();
+  if (event) await adoptSessionFromCookies(event.locals.auth);
 }
 
-function signedInRedirect(next: string): never {
+async function signedInRedirect(next: string): Promise<never> {
+  await afterSessionChange();
   throw redirect(safeNextPath(next));
 }
 
@@ -81,7 +68,7 @@ export function signIn(form: FormData) {
       if (error.code === "over_request_rate_limit") throw new FormError("Too many attempts. Try again later.");
       throw new FormError("Invalid email or password.");
     }
-    return signedInRedirect(input.next);
+    return await signedInRedirect(input.next);
   });
 }
 
@@ -114,7 +101,7 @@ export function signUp(form: FormData) {
       if (error.code === "user_already_exists") throw new FormError("Could not sign up with that email. Try signing in.");
       throw new FormError(GENERIC_FAILURE);
     }
-    if (data.session) return signedInRedirect(input.next);
+    if (data.session) return await signedInRedirect(input.next);
     return { checkEmail: true as const, email: input.email };
   });
 }
@@ -152,6 +139,7 @@ export function signOut(form: FormData) {
     const { scope } = parseForm(SignOutForm, form);
     const { error } = await getSupabaseServerClient().auth.signOut({ scope });
     if (error) logAuthError("signOut", error);
+    await afterSessionChange();
     throw redirect("/login?signed_out=1");
   });
 }

@@ -1,27 +1,15 @@
 import type { APIEvent } from "@solidjs/start/server";
 import type { EmailOtpType } from "@supabase/supabase-js";
-import { getResponseHeader } from "vinxi/http";
-import { safeNextPath } from "~/lib/safe-redirect";
+import { nextFromMailLink } from "~/lib/safe-redirect";
+import { redirectWithSessionCookies } from "./session-cookies";
 
 const EMAIL_OTP_TYPES = new Set<EmailOtpType>(["signup", "magiclink", "recovery", "email_change", "invite", "email"]);
 
 /** Login-page notices for links that cannot sign anyone in; the page maps them to friendly text. */
 export type LinkProblem = "link_expired" | "link_used" | "link_invalid" | "link_other_browser";
 
-/**
- * A 303 to `location` that keeps the session cookies this request wrote (vinxi's setCookie puts
- * them on the H3 event; a Response built here would otherwise drop them).
- */
-function redirectTo(event: APIEvent, location: string): Response {
-  const headers = new Headers({ location, "cache-control": "private, no-store" });
-  const written = getResponseHeader(event.nativeEvent, "set-cookie");
-  const cookies = Array.isArray(written) ? written : written === undefined ? [] : [String(written)];
-  for (const cookie of cookies) headers.append("set-cookie", cookie);
-  return new Response(null, { status: 303, headers });
-}
-
 function toLogin(event: APIEvent, problem: LinkProblem, next: string): Response {
-  return redirectTo(event, `/login?error=${problem}&next=${encodeURIComponent(next)}`);
+  return redirectWithSessionCookies(event, `/login?error=${problem}&next=${encodeURIComponent(next)}`);
 }
 
 function problemFor(code: string | undefined): LinkProblem {
@@ -37,20 +25,20 @@ export async function confirmEmailLink(event: APIEvent): Promise<Response> {
   const type = url.searchParams.get("type") as EmailOtpType | null;
   const tokenHash = url.searchParams.get("token_hash");
   const fallback = type === "recovery" ? "/account/update-password" : "/";
-  const next = safeNextPath(url.searchParams.get("next"), fallback);
+  const next = nextFromMailLink(url.searchParams.get("next"), url.origin, fallback);
   if (!tokenHash || !type || !EMAIL_OTP_TYPES.has(type)) return toLogin(event, "link_invalid", next);
   const { error } = await event.locals.auth.supabase.auth.verifyOtp({ token_hash: tokenHash, type });
   if (error) {
     console.warn(`confirm ${type}: ${error.code ?? error.status} ${error.message}`);
     return toLogin(event, problemFor(error.code), next);
   }
-  return redirectTo(event, type === "recovery" ? "/account/update-password" : next);
+  return redirectWithSessionCookies(event, type === "recovery" ? "/account/update-password" : next);
 }
 
 /** `/auth/callback?code&next`: the PKCE exchange after OAuth or a magic link's verify redirect. */
 export async function exchangeAuthCode(event: APIEvent): Promise<Response> {
   const url = new URL(event.request.url);
-  const next = safeNextPath(url.searchParams.get("next"));
+  const next = nextFromMailLink(url.searchParams.get("next"), url.origin);
   const code = url.searchParams.get("code");
   if (!code) {
     // The auth server redirects here with ?error_code= when the link itself was refused.
@@ -61,5 +49,5 @@ export async function exchangeAuthCode(event: APIEvent): Promise<Response> {
     console.warn(`callback: ${error.code ?? error.status} ${error.message}`);
     return toLogin(event, problemFor(error.code), next);
   }
-  return redirectTo(event, next);
+  return redirectWithSessionCookies(event, next);
 }

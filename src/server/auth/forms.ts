@@ -32,22 +32,3 @@ export const UpdatePasswordForm = v.pipe(
   ),
 );
 export const SignOutForm = v.object({ scope: v.optional(v.picklist(["local", "global"]), "local") });
-
-/** Form fields as strings (FormData holds files too; auth forms have none). */
-export function formFields(form: FormData): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const [key, value] of form) if (typeof value === "string") fields[key] = value;
-  return fields;
-}
-
-/** The first validation message, for showing next to the form. */
-export function parseForm<TSchema extends v.GenericSchema>(schema: TSchema, form: FormData): v.InferOutput<TSchema> {
-  const result = v.safeParse(schema, formFields(form));
-  if (!result.success) throw new FormError(result.issues[0].message);
-  return result.output;
-}
-
-/** An error whose message is written for the user; anything else is shown as a generic failure. */
-export class FormError extends Error {
-  override name = "FormError";
-}

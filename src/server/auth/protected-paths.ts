@@ -8,3 +8,11 @@ export function isProtectedPath(pathname: string): boolean {
 export function loginRedirectPath(url: URL): string {
   return `/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`;
 }
+
+/** Pages that also need a role; checked before rendering so a refusal is a real 403. */
+const ROLE_PREFIXES: [string, "moderator"][] = [["/moderation", "moderator"]];
+
+export function requiredRole(pathname: string): "moderator" | null {
+  const entry = ROLE_PREFIXES.find(([prefix]) => pathname === prefix || pathname.startsWith(`${prefix}/`));
+  return entry ? entry[1] : null;
+}

@@ -28,11 +28,23 @@ export async function consumeAuthAttempt(limit: Limit, account: string | null): 
   const ip = (event && getRequestIP(event.nativeEvent, { xForwardedFor: trustProxy() })) || "unknown";
   const buckets: [string, number][] = [[`${limit.action}:ip:${ip}`, limit.perIp]];
   if (account) buckets.push([`${limit.action}:account:${account.trim().toLowerCase()}`, limit.perAccount]);
+  await consumeBuckets(buckets, limit.windowSeconds);
+}
+
+/** One per-account bucket, for limits on signed-in users (the account is their id). */
+export async function consumeAttempt(
+  limit: { action: string; perAccount: number; windowSeconds: number },
+  account: string,
+): Promise<void> {
+  await consumeBuckets([[`${limit.action}:${account}`, limit.perAccount]], limit.windowSeconds);
+}
+
+async function consumeBuckets(buckets: [string, number][], windowSeconds: number): Promise<void> {
   const { admin } = getDatabase();
   let retryAfter = 0;
   for (const [bucket, max] of buckets) {
     const rows = await admin.execute<{ allowed: boolean; retry_after_seconds: number }>(
-      sql`select allowed, retry_after_seconds from public.consume_rate_limit(${bucket}, ${max}, ${limit.windowSeconds})`,
+      sql`select allowed, retry_after_seconds from public.consume_rate_limit(${bucket}, ${max}, ${windowSeconds})`,
     );
     const row = rows[0];
     if (row && !row.allowed) retryAfter = Math.max(retryAfter, row.retry_after_seconds, 1);

@@ -4,7 +4,7 @@ import {
   parseCookieHeader,
   stringFromBase64URL,
 } from "@supabase/ssr";
-import { setCookie, setHeader } from "vinxi/http";
+import { getResponseHeader, setCookie, setHeader } from "vinxi/http";
 import type { FetchEvent } from "@solidjs/start/server";
 
 export interface CookieToSet {
@@ -121,4 +121,16 @@ export async function readStoredSession(cookies: RequestCookies, storageKey: str
   } catch {
     return null;
   }
+}
+
+/**
+ * A redirect that keeps the session cookies this request wrote (a refresh, a sign-in, a removal):
+ * vinxi's setCookie puts them on the H3 event, and a Response built by hand would drop them.
+ */
+export function redirectWithSessionCookies(event: FetchEvent, location: string, status = 303): Response {
+  const headers = new Headers({ location, "cache-control": "private, no-store" });
+  const written = getResponseHeader(event.nativeEvent, "set-cookie");
+  const cookies = Array.isArray(written) ? written : written === undefined ? [] : [String(written)];
+  for (const cookie of cookies) headers.append("set-cookie", cookie);
+  return new Response(null, { status, headers });
 }

@@ -133,3 +133,18 @@ export async function updateSession(event: FetchEvent): Promise<void> {
     );
   }
 }
+
+/**
+ * After an action signed in or out: SolidStart renders the redirect target's data in the same
+ * request (single-flight), so the claims on event.locals must follow the cookies the action just
+ * wrote, or that render would still see the previous user (or none).
+ */
+export async function adoptSessionFromCookies(auth: RequestAuth): Promise<void> {
+  const stored = await readStoredSession(auth.cookies, sessionCookieName(serverEnv().VITE_SUPABASE_URL));
+  if (!stored) {
+    auth.claims = null;
+    return;
+  }
+  const result = await accessTokenVerifier()(stored.access_token);
+  auth.claims = result.status === "valid" ? result.claims : null;
+}

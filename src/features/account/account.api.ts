@@ -1,0 +1,11 @@
+import { action, query } from "@solidjs/router";
+
+export const getAccount = query(async () => {
+  "use server";
+  return (await import("~/server/account/profile")).accountPage();
+}, "getAccount");
+
+export const updateUsername = action(async (form: FormData) => {
+  "use server";
+  return (await import("~/server/account/profile")).updateUsername(form);
+}, "updateUsername");

@@ -1,0 +1,42 @@
+/** A message as pages render it; timestamps are ISO strings so they cross the RPC boundary as is. */
+export interface FeedMessage {
+  id: string;
+  authorId: string;
+  authorName: string;
+  recipientId: string | null;
+  recipientName: string | null;
+  isAnnouncement: boolean;
+  /** Empty for a deleted message (a tombstone). */
+  body: string;
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+/** Keyset position in the feed: messages are ordered by (created_at, id). */
+export interface FeedCursor {
+  createdAt: string;
+  id: string;
+}
+
+export const FEED_PAGE_SIZE = 50;
+export const MESSAGE_MAX_LENGTH = 2000;
+
+/**
+ * A timestamp as the server renders feed timestamps: UTC, microseconds, fixed width (so string
+ * order is time order). Realtime delivers Postgres' own text form, e.g. `2024-05-01 10:00:00.5+02`.
+ */
+export function toIsoMicros(value: string): string {
+  const match = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(value.trim());
+  if (!match) return new Date(value).toISOString().replace("Z", "000Z");
+  const [, date, time, fraction = "", zone = "Z"] = match;
+  const offset = zone === "Z" ? "Z" : zone.length === 3 ? `${zone}:00` : zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const utc = new Date(`${date}T${time}${offset}`).toISOString().slice(0, 19);
+  return `${utc}.${fraction.padEnd(6, "0")}Z`;
+}
+
+/** Newest-first order, ties broken by id, exactly as the database orders the feed. */
+export function compareNewestFirst(a: FeedMessage, b: FeedMessage): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}

@@ -1,0 +1,44 @@
+import { useSubmission } from "@solidjs/router";
+import { createSignal, Show } from "solid-js";
+import { FormError } from "~/features/auth/form-status";
+import { MESSAGE_MAX_LENGTH } from "./message-types";
+import { sendMessage } from "./messages.api";
+
+/**
+ * The id is generated here, before sending: a resubmitted form or a retried request carries the
+ * same id and the server inserts it once; the optimistic copy and the Realtime echo share it too.
+ */
+export function SendForm(props: { to?: string; canAnnounce?: boolean; label?: string }) {
+  const [id, setId] = createSignal(crypto.randomUUID());
+  const submission = useSubmission(sendMessage);
+  let form: HTMLFormElement | undefined;
+  return (
+    <form
+      ref={form}
+      action={sendMessage}
+      method="post"
+      class="stack send-form"
+      onSubmit={() => {
+        // Let this submission keep its id; the next message gets a new one.
+        queueMicrotask(() => {
+          form?.reset();
+          setId(crypto.randomUUID());
+        });
+      }}
+    >
+      <input type="hidden" name="id" value={id()} />
+      <Show when={props.to}>{(to) => <input type="hidden" name="to" value={to()} />}</Show>
+      <label>
+        {props.label ?? "Message"}
+        <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH} rows="2" />
+      </label>
+      <Show when={props.canAnnounce}>
+        <label class="inline">
+          <input type="checkbox" name="announcement" /> Post as an announcement
+        </label>
+      </Show>
+      <button type="submit">Send</button>
+      <FormError error={submission.error} />
+    </form>
+  );
+}

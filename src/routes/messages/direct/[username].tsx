@@ -1,0 +1,37 @@
+import { Title } from "@solidjs/meta";
+import { A, createAsync, type RouteDefinition, useParams } from "@solidjs/router";
+import { ConnectionBadge } from "~/features/messages/connection-badge";
+import { createLiveFeed } from "~/features/messages/live-feed";
+import { MessageList } from "~/features/messages/message-list";
+import { getConversation } from "~/features/messages/messages.api";
+import { usePendingMessages } from "~/features/messages/pending-messages";
+import { SendForm } from "~/features/messages/send-form";
+
+export const route = {
+  preload: ({ params }) => getConversation(params.username ?? ""),
+} satisfies RouteDefinition;
+
+export default function ConversationPage() {
+  const params = useParams();
+  const conversation = createAsync(() => getConversation(params.username ?? ""));
+  const live = createLiveFeed(
+    () => conversation()?.messages,
+    (message) => {
+      const other = conversation()?.other.id;
+      return !!other && message.recipientId !== null && (message.authorId === other || message.recipientId === other);
+    },
+  );
+  const pending = usePendingMessages(live.has, () => conversation()?.other.username);
+  return (
+    <>
+      <Title>Conversation with {params.username}</Title>
+      <h1>Conversation with {conversation()?.other.username}</h1>
+      <p>
+        <A href="/messages/direct">All conversations</A>
+      </p>
+      <ConnectionBadge state={live.state()} />
+      <SendForm to={conversation()?.other.username} label={`Message to ${params.username}`} />
+      <MessageList messages={live.messages()} me={conversation()?.me.id} isModerator={false} pending={pending()} />
+    </>
+  );
+}

@@ -1,0 +1,25 @@
+import { Title } from "@solidjs/meta";
+import { createAsync, type RouteDefinition } from "@solidjs/router";
+import { ConnectionBadge } from "~/features/messages/connection-badge";
+import { createLiveFeed } from "~/features/messages/live-feed";
+import { MessageList } from "~/features/messages/message-list";
+import { getModerationQueue } from "~/features/messages/messages.api";
+
+export const route = { preload: () => getModerationQueue() } satisfies RouteDefinition;
+
+export default function ModerationPage() {
+  const queue = createAsync(() => getModerationQueue());
+  const live = createLiveFeed(
+    () => queue()?.messages,
+    (message) => message.recipientId === null,
+  );
+  return (
+    <>
+      <Title>Moderation</Title>
+      <h1>Moderation</h1>
+      <p>Delete any public message; it disappears from every open feed at once.</p>
+      <ConnectionBadge state={live.state()} />
+      <MessageList messages={live.messages()} me={queue()?.me} isModerator={true} />
+    </>
+  );
+}

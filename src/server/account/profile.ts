@@ -1,0 +1,45 @@
+import { eq } from "drizzle-orm";
+import * as v from "valibot";
+import { requireUser } from "~/server/auth/guards";
+import { createDrizzleSupabaseClient } from "~/server/db/app-database";
+import { postgresErrorCode } from "~/server/db/errors";
+import { profiles, USERNAME_PATTERN } from "~/server/db/schema";
+import { FormError, formAction, loader, parseForm } from "~/server/forms";
+
+const UsernameForm = v.object({
+  username: v.pipe(
+    v.string("Choose a username."),
+    v.trim(),
+    v.toLowerCase(),
+    v.regex(USERNAME_PATTERN, "Use 3–32 lowercase letters, digits or underscores."),
+  ),
+});
+
+export function accountPage() {
+  return loader("getAccount", async () => {
+    const claims = requireUser();
+    const [profile] = await createDrizzleSupabaseClient(claims).rls((tx) =>
+      tx
+        .select({ username: profiles.username, usernameSet: profiles.usernameSet })
+        .from(profiles)
+        .where(eq(profiles.id, claims.sub)),
+    );
+    return { email: claims.email ?? "", username: profile?.username ?? "", usernameSet: profile?.usernameSet ?? false };
+  });
+}
+
+export function updateUsername(form: FormData) {
+  return formAction("updateUsername", async () => {
+    const claims = requireUser();
+    const { username } = parseForm(UsernameForm, form);
+    try {
+      await createDrizzleSupabaseClient(claims).rls((tx) =>
+        tx.update(profiles).set({ username }).where(eq(profiles.id, claims.sub)),
+      );
+    } catch (error) {
+      if (postgresErrorCode(error) === "23505") throw new FormError("That username is taken.");
+      throw error;
+    }
+    return { username };
+  });
+}

@@ -1,0 +1,19 @@
+import { loader } from "~/server/forms";
+import { getClaims, hasRole, requireUser } from "./guards";
+import { authSettings } from "./settings";
+
+export function currentUser() {
+  return loader("getCurrentUser", async () => {
+    const claims = getClaims();
+    if (!claims) return null;
+    return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
+  });
+}
+
+export function authOptions() {
+  return loader("getAuthOptions", () => authSettings());
+}
+
+export function protectedPage() {
+  return loader("getProtectedPage", async () => ({ email: requireUser().email ?? "" }));
+}

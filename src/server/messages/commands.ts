@@ -1,0 +1,118 @@
+import { and, eq } from "drizzle-orm";
+import * as v from "valibot";
+import { MESSAGE_MAX_LENGTH } from "~/features/messages/message-types";
+import type { AuthClaims } from "~/server/auth/access-token";
+import { FormError, parseForm } from "~/server/forms";
+import { hasRole } from "~/server/auth/guards";
+import { consumeAttempt } from "~/server/auth/rate-limit";
+import type { RlsRunner } from "~/server/db/client";
+import { postgresErrorCode } from "~/server/db/errors";
+import { messages, profiles, USERNAME_PATTERN } from "~/server/db/schema";
+
+const Body = v.pipe(
+  v.string("Write a message."),
+  v.trim(),
+  v.nonEmpty("Write a message."),
+  v.maxLength(MESSAGE_MAX_LENGTH, `Keep it under ${MESSAGE_MAX_LENGTH} characters.`),
+);
+const MessageId = v.pipe(v.string(), v.uuid("That message cannot be sent: reload the page."));
+
+const SendForm = v.object({
+  id: MessageId,
+  body: Body,
+  to: v.optional(
+    v.pipe(v.string(), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, "No user has that name.")),
+  ),
+  announcement: v.optional(v.literal("on")),
+});
+const EditForm = v.object({ id: MessageId, body: Body });
+const DeleteForm = v.object({ id: MessageId });
+
+const SEND_LIMIT = { action: "send-message", perAccount: 30, windowSeconds: 60 };
+
+/** Postgres refused the row under RLS or a trigger: the user tried something they may not do. */
+function isRefusal(error: unknown): boolean {
+  const code = postgresErrorCode(error);
+  return code === "42501" || code === "55000";
+}
+
+export interface SentMessage {
+  id: string;
+  recipient: string | null;
+}
+
+/**
+ * Sends as the signed-in user. The id comes from the client, so a retried submission (double
+ * click, resent form, lost response) inserts nothing the second time.
+ */
+export async function sendMessage(claims: AuthClaims, rls: RlsRunner, form: FormData): Promise<SentMessage> {
+  const input = parseForm(SendForm, form);
+  const announcement = input.announcement === "on";
+  if (announcement && !hasRole(claims, "moderator")) throw new FormError("Only moderators can post announcements.");
+  if (announcement && input.to) throw new FormError("An announcement cannot be a direct message.");
+  await consumeAttempt(SEND_LIMIT, `user:${claims.sub}`);
+  try {
+    return await rls(async (tx) => {
+      let recipientId: string | null = null;
+      if (input.to) {
+        const [recipient] = await tx.select({ id: profiles.id }).from(profiles).where(eq(profiles.username, input.to));
+        if (!recipient) throw new FormError("No user has that name.");
+        if (recipient.id === claims.sub) throw new FormError("Pick someone other than yourself.");
+        recipientId = recipient.id;
+      }
+      await tx
+        .insert(messages)
+        .values({ id: input.id, authorId: claims.sub, recipientId, isAnnouncement: announcement, body: input.body })
+        .onConflictDoNothing({ target: messages.id });
+      const [stored] = await tx
+        .select({ authorId: messages.authorId })
+        .from(messages)
+        .where(eq(messages.id, input.id));
+      if (stored?.authorId !== claims.sub) throw new FormError("That message cannot be sent: reload the page.");
+      return { id: input.id, recipient: input.to ?? null };
+    });
+  } catch (error) {
+    if (isRefusal(error)) throw new FormError("You cannot send that message.");
+    throw error;
+  }
+}
+
+/** Authors edit their own messages; policies and the trigger refuse anything else. */
+export async function editMessage(claims: AuthClaims, rls: RlsRunner, form: FormData): Promise<void> {
+  const input = parseForm(EditForm, form);
+  try {
+    const updated = await rls((tx) =>
+      tx
+        .update(messages)
+        .set({ body: input.body })
+        .where(and(eq(messages.id, input.id), eq(messages.authorId, claims.sub)))
+        .returning({ id: messages.id }),
+    );
+    if (updated.length === 0) throw new FormError("You can only edit your own messages.");
+  } catch (error) {
+    if (isRefusal(error)) throw new FormError("That message can no longer be edited.");
+    throw error;
+  }
+}
+
+/**
+ * Deletion leaves a tombstone (body emptied by the trigger) that stays readable, so Realtime
+ * delivers the UPDATE to every open feed and each removes the message (ADR 0013). Authors delete
+ * their own messages; moderators delete any public one; policies decide.
+ */
+export async function deleteMessage(rls: RlsRunner, form: FormData): Promise<void> {
+  const input = parseForm(DeleteForm, form);
+  try {
+    const deleted = await rls((tx) =>
+      tx
+        .update(messages)
+        .set({ deletedAt: new Date(), body: "" })
+        .where(eq(messages.id, input.id))
+        .returning({ id: messages.id }),
+    );
+    if (deleted.length === 0) throw new FormError("You cannot delete that message.");
+  } catch (error) {
+    if (isRefusal(error)) throw new FormError("That message is already deleted.");
+    throw error;
+  }
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { compareNewestFirst, type FeedMessage, toIsoMicros } from "~/features/messages/message-types";
+
+describe("toIsoMicros", () => {
+  it.each([
+    ["2024-05-01T10:00:00.123456Z", "2024-05-01T10:00:00.123456Z"],
+    ["2024-05-01 10:00:00.5+00", "2024-05-01T10:00:00.500000Z"],
+    ["2024-05-01 12:00:00.000001+02:00", "2024-05-01T10:00:00.000001Z"],
+    ["2024-05-01T10:00:00+0530", "2024-05-01T04:30:00.000000Z"],
+    ["2024-05-01T10:00:00", "2024-05-01T10:00:00.000000Z"],
+  ])("%s -> %s", (input, expected) => {
+    expect(toIsoMicros(input)).toBe(expected);
+  });
+
+  it("keeps string order equal to time order within one millisecond", () => {
+    const a = toIsoMicros("2024-05-01 10:00:00.123401+00");
+    const b = toIsoMicros("2024-05-01 10:00:00.1234+00");
+    expect(a > b).toBe(true);
+  });
+});
+
+describe("compareNewestFirst", () => {
+  const message = (createdAt: string, id: string) => ({ createdAt, id }) as FeedMessage;
+  it("orders by created_at then id, newest first", () => {
+    const list = [
+      message("2024-01-01T00:00:00.000001Z", "b"),
+      message("2024-01-01T00:00:00.000002Z", "a"),
+      message("2024-01-01T00:00:00.000001Z", "c"),
+    ].sort(compareNewestFirst);
+    expect(list.map((m) => m.id)).toEqual(["a", "c", "b"]);
+  });
+});
