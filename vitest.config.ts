@@ -44,7 +44,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "app",
-          include: ["tests/app/**/*.test.ts"],
+          // HTTP tests and browser tests share one built app and backend.
+          include: ["tests/app/**/*.test.ts", "tests/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/setup/app.ts"],
           setupFiles: ["tests/setup/fail-on-console-error.ts"],
