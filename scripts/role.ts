@@ -6,7 +6,8 @@
  *   npm run role -- list   moderator | <email|uuid>
  *   npm run role -- sync-db-login     (sets rls_client's password from DATABASE_URL)
  *
- * Reads ADMIN_DATABASE_URL (and DATABASE_URL for sync-db-login) from the environment or `.env`.
+ * Reads ADMIN_DATABASE_URL (and DATABASE_URL for sync-db-login) from the environment, `.env`, or
+ * the embedded backend's supabase/embedded/.data/app.env.
  */
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -75,7 +76,11 @@ async function main([command, target, roleName]: string[]): Promise<void> {
   }
 }
 
-if (existsSync(".env")) process.loadEnvFile(".env");
+// Shell variables win; then .env (a backend of your own); then what `npm run dev` wrote for the
+// embedded backend. loadEnvFile never overrides a variable that is already set.
+for (const file of [".env", "supabase/embedded/.data/app.env"]) {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
 
 main(process.argv.slice(2)).catch((error: Error) => {
   console.error(error.message);

@@ -3,6 +3,7 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { serverEnv } from "~/server/env";
 import { createRequestClient } from "~/server/supabase";
 import { type AccessTokenVerifier, type AuthClaims, createAccessTokenVerifier } from "./access-token";
+import { tokenClaimsOutdated } from "./claims-freshness";
 import {
   type CookieToSet,
   RequestCookies,
@@ -20,7 +21,11 @@ export interface RequestAuth {
   cookies: RequestCookies;
 }
 
-/** Same margin auth-js uses: a token this close to expiry would be refreshed by the client anyway. */
+/**
+ * Same margin auth-js uses: a token this close to expiry would be refreshed by the client anyway.
+ * A token whose app_metadata no longer matches the database (a role was granted or revoked) is
+ * refreshed too, so the change applies within seconds instead of at the next hourly refresh.
+ */
 const REFRESH_MARGIN_SECONDS = 90;
 
 interface RefreshOutcome {
@@ -50,7 +55,12 @@ function accessTokenVerifier(): AccessTokenVerifier {
  * every request that arrived with the same expired session. GoTrue's refresh tokens are single
  * use: N parallel requests each refreshing would revoke the session family on the second try.
  */
-function refreshOnce(event: FetchEvent, requestUrl: URL, refreshToken: string): Promise<RefreshOutcome> {
+function refreshOnce(
+  event: FetchEvent,
+  requestUrl: URL,
+  refreshToken: string,
+  reason: "expiring" | "claims-changed",
+): Promise<RefreshOutcome> {
   const running = refreshes.get(refreshToken);
   if (running) return running;
   const flight = (async (): Promise<RefreshOutcome> => {
@@ -60,9 +70,11 @@ function refreshOnce(event: FetchEvent, requestUrl: URL, refreshToken: string): 
       Object.assign(captured.headers, headers);
     });
     const client = createRequestClient(scratch, requestUrl);
-    // getSession() here only drives the refresh; its result is not trusted: the new access
-    // token goes through the same local verification as any other.
-    const { data } = await client.auth.getSession();
+    // getSession() refreshes a token within auth-js's expiry margin (one call); a role change needs
+    // refreshSession(), which rotates a token that is still valid. Neither result is trusted as is:
+    // the new access token goes through the same local verification as any other.
+    const { data } =
+      reason === "expiring" ? await client.auth.getSession() : await client.auth.refreshSession();
     captured.accessToken = data.session?.access_token ?? null;
     return captured;
   })();
@@ -99,13 +111,17 @@ export async function updateSession(event: FetchEvent): Promise<void> {
 
   const verify = accessTokenVerifier();
   let result = await verify(stored.access_token);
-  const nearExpiry =
-    result.status === "valid" && result.claims.exp - Date.now() / 1000 < REFRESH_MARGIN_SECONDS;
+  let refresh: "expiring" | "claims-changed" | null = null;
+  if (result.status === "expired") refresh = "expiring";
+  else if (result.status === "valid") {
+    if (result.claims.exp - Date.now() / 1000 < REFRESH_MARGIN_SECONDS) refresh = "expiring";
+    else if (await tokenClaimsOutdated(result.claims)) refresh = "claims-changed";
+  }
 
-  if (result.status === "expired" || nearExpiry) {
+  if (refresh) {
     let outcome: RefreshOutcome;
     try {
-      outcome = await refreshOnce(event, requestUrl, stored.refresh_token);
+      outcome = await refreshOnce(event, requestUrl, stored.refresh_token, refresh);
     } catch (error) {
       // The auth server is unreachable: serve this request signed out, keep the cookies for later.
       console.warn(`session refresh failed: ${(error as Error).message}`);
