@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
+import type { Duplex } from "node:stream";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
@@ -25,7 +26,11 @@ declare module "vitest" {
     appDatabaseUrl: string;
     /** Folder with the backend's signing key (tests mint expired tokens with it). */
     authStateDir: string;
-    /** GET: auth API requests seen so far, by "METHOD /path"; DELETE: reset. */
+    /**
+     * GET: auth API requests seen so far, by "METHOD /path"; DELETE: reset.
+     * POST <url>/drop-realtime: closes every open Realtime WebSocket (a network cut, seen from
+     * the server), answering how many were open.
+     */
     authCounterUrl: string;
   }
 }
@@ -59,13 +64,24 @@ async function waitForHttp(url: string, app: ChildProcess, log: () => string): P
 
 function startCounter(backend: Backend): Promise<{ server: Server; url: string }> {
   const counts = new Map<string, number>();
+  const sockets = new Set<Duplex>();
   backend.server.on("request", (request) => {
     const key = `${request.method} ${new URL(request.url ?? "/", "http://x").pathname}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   });
+  backend.server.on("upgrade", (_request, socket: Duplex) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   const server = createServer((request, response) => {
-    if (request.method === "DELETE") counts.clear();
     response.writeHead(200, { "content-type": "application/json" });
+    if (request.method === "POST" && request.url === "/drop-realtime") {
+      const open = sockets.size;
+      for (const socket of sockets) socket.destroy();
+      response.end(JSON.stringify({ dropped: open }));
+      return;
+    }
+    if (request.method === "DELETE") counts.clear();
     response.end(JSON.stringify(Object.fromEntries(counts)));
   });
   return new Promise((resolve) => {

@@ -24,6 +24,8 @@ export async function confirmEmailLink(event: APIEvent): Promise<Response> {
   const url = new URL(event.request.url);
   const type = url.searchParams.get("type") as EmailOtpType | null;
   const tokenHash = url.searchParams.get("token_hash");
+  // GoTrue's own /verify link redirects here with a PKCE code when a template sends it instead.
+  if (!tokenHash && url.searchParams.has("code")) return exchangeAuthCode(event);
   const fallback = type === "recovery" ? "/account/update-password" : "/";
   const next = nextFromMailLink(url.searchParams.get("next"), url.origin, fallback);
   if (!tokenHash || !type || !EMAIL_OTP_TYPES.has(type)) return toLogin(event, "link_invalid", next);
