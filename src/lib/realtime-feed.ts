@@ -103,6 +103,10 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
       accessToken: token,
       reconnectAfterMs: backoff,
     });
+    // Without this the first join can leave before the accessToken callback resolved, carrying
+    // only the publishable key: the server would authorize the channel as anon (sees nothing).
+    await client.setAuth();
+    if (closed) return;
     channel = client
       .channel("messages-feed")
       .on("postgres_changes", { event: "*", schema: "public", table: "messages" }, (payload) => {

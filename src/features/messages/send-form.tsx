@@ -1,5 +1,5 @@
 import { useSubmission } from "@solidjs/router";
-import { createSignal, Show } from "solid-js";
+import { createEffect, createSignal, on, Show } from "solid-js";
 import { FormError } from "~/features/auth/form-status";
 import { MESSAGE_MAX_LENGTH } from "./message-types";
 import { sendMessage } from "./messages.api";
@@ -12,20 +12,21 @@ export function SendForm(props: { to?: string; canAnnounce?: boolean; label?: st
   const [id, setId] = createSignal(crypto.randomUUID());
   const submission = useSubmission(sendMessage);
   let form: HTMLFormElement | undefined;
+  // Once a submission is under way its form data is taken: clear the form and give the next
+  // message a new id (the pending one keeps its own, so a retry of it stays idempotent).
+  createEffect(
+    on(
+      () => submission.pending,
+      (pending) => {
+        if (!pending) return;
+        form?.reset();
+        setId(crypto.randomUUID());
+      },
+      { defer: true },
+    ),
+  );
   return (
-    <form
-      ref={form}
-      action={sendMessage}
-      method="post"
-      class="stack send-form"
-      onSubmit={() => {
-        // Let this submission keep its id; the next message gets a new one.
-        queueMicrotask(() => {
-          form?.reset();
-          setId(crypto.randomUUID());
-        });
-      }}
-    >
+    <form ref={form} action={sendMessage} method="post" class="stack send-form">
       <input type="hidden" name="id" value={id()} />
       <Show when={props.to}>{(to) => <input type="hidden" name="to" value={to()} />}</Show>
       <label>
