@@ -72,21 +72,24 @@ export async function publicFeedPage(tx: RlsTransaction, before: FeedCursor | nu
 
 /**
  * What a client missed while it was not subscribed: messages after its newest cursor, plus
- * edits and deletions of older ones since `changedSince`. Policies decide what is visible.
+ * messages created, edited or deleted since `changedSince`. Policies decide what is visible.
  */
 export async function changesSince(
   tx: RlsTransaction,
   cursor: FeedCursor | null,
   changedSince: string | null,
 ): Promise<{ messages: FeedMessage[]; syncedAt: string }> {
-  // The next catch-up starts a little before this transaction's start: a change committed while
-  // this one ran is invisible here, and merging a few seconds twice is harmless (merge by id).
+  // created_at is the sending transaction's START time, so a message can commit after a newer
+  // one the client already shows, or after this snapshot was taken. The next catch-up therefore
+  // also takes every message created since 30 s before this one started (merging twice is
+  // harmless: by id); a send that stays uncommitted longer than that would still be missed.
   const [clock] = await tx.execute<{ synced_at: string }>(
-    sql`select to_char((now() - interval '5 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as synced_at`,
+    sql`select to_char((now() - interval '30 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as synced_at`,
   );
   const syncedAt = clock?.synced_at ?? new Date(0).toISOString();
   const conditions = [
     cursor ? newerThan(cursor) : undefined,
+    changedSince ? sql`${messages.createdAt} > ${changedSince}::timestamptz` : undefined,
     changedSince ? sql`${messages.editedAt} > ${changedSince}::timestamptz` : undefined,
     changedSince ? sql`${messages.deletedAt} > ${changedSince}::timestamptz` : undefined,
   ].filter((condition) => condition !== undefined);
