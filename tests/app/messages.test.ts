@@ -99,7 +99,8 @@ describe("/messages", () => {
     await send(bob, { id: own, body: "mine to delete" });
     await send(bob, { id: other, body: "a moderator deletes this" });
 
-    await carol.submit("/messages", "deleteMessage", { id: own });
+    // Carol has no Delete button on Bob's message; she posts to the action endpoint directly.
+    await carol.post(await bob.actionUrl("/messages", "deleteMessage"), "/messages", { id: own });
     expect((await sql`select deleted_at from public.messages where id = ${own}`)[0]?.deleted_at).toBeNull();
 
     await bob.submit("/messages", "deleteMessage", { id: own });
