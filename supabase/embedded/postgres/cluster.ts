@@ -203,8 +203,10 @@ export class Cluster {
       "-c max_replication_slots=20",
       "-c max_wal_senders=20",
       "-c max_connections=200",
+      // Without synchronous commit, logical replication (Realtime) only sees a commit once the
+      // WAL writer flushes it: every wal_writer_delay (200 ms by default), hence 10 ms here.
       ...(this.options.disposable
-        ? ["-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off"]
+        ? ["-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off", "-c wal_writer_delay=10ms"]
         : []),
     ].join(" ");
     await this.#exec("pgCtl", [
