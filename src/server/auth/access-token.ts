@@ -22,7 +22,7 @@ export type Verification =
   | { status: "valid"; claims: AuthClaims }
   | { status: "expired" }
   | { status: "invalid"; reason: string }
-  /** Signed with a shared secret (legacy HS256 projects) or without a key id: only GoTrue can tell. */
+  /** Shared-secret (legacy HS256) tokens, no key id, or a kid not in the cached JWKS: ask GoTrue. */
   | { status: "unverifiable" };
 
 const ASYMMETRIC = ["ES256", "RS256"];
@@ -48,11 +48,8 @@ export function createAccessTokenVerifier(options: {
   const verified = new Map<string, AuthClaims>();
 
   function remember(token: string, claims: AuthClaims): void {
-    if (verified.size >= MAX_CACHED_TOKENS) {
-      const now = Date.now() / 1000;
-      for (const [key, value] of verified) if (value.exp <= now) verified.delete(key);
-      if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value as string);
-    }
+    // A Map iterates in insertion order: drop the oldest entries, never scan the whole cache.
+    while (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value as string);
     verified.set(token, claims);
   }
 
@@ -84,6 +81,10 @@ export function createAccessTokenVerifier(options: {
       return { status: "valid", claims };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { status: "expired" };
+      // A kid this process has not seen while the JWKS refetch is cooling down (a key rotation
+      // right after the last fetch): let the auth server judge the token instead of signing the
+      // user out; a forged kid fails there just the same.
+      if (error instanceof errors.JWKSNoMatchingKey) return { status: "unverifiable" };
       return { status: "invalid", reason: (error as Error).message };
     }
   };

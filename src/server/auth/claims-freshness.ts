@@ -1,20 +1,56 @@
-import { sql } from "drizzle-orm";
-import { createDrizzleSupabaseClient } from "~/server/db/app-database";
-import type { RlsRunner } from "~/server/db/client";
+import { eq, sql } from "drizzle-orm";
+import { jsonb, pgSchema, uuid } from "drizzle-orm/pg-core";
+import { getDatabase } from "~/server/db/app-database";
+import type { AdminDatabase } from "~/server/db/client";
 import type { AuthClaims } from "./access-token";
+
+const authUsers = pgSchema("auth").table("users", {
+  id: uuid("id").primaryKey(),
+  rawAppMetaData: jsonb("raw_app_meta_data"),
+});
+
+/** The auth server may add provider/providers to a token without storing them. */
+function withoutProviders(metadata: unknown): Record<string, unknown> {
+  const { provider: _provider, providers: _providers, ...rest } = (metadata ?? {}) as Record<string, unknown>;
+  return rest;
+}
+
+/** JSON with sorted keys, so two equal objects compare equal whatever their key order (jsonb sorts). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonical(entry)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+const prepared = new WeakMap<AdminDatabase, ReturnType<typeof prepareLookup>>();
+
+function prepareLookup(admin: AdminDatabase) {
+  return admin
+    .select({ metadata: authUsers.rawAppMetaData })
+    .from(authUsers)
+    .where(eq(authUsers.id, sql.placeholder("id")))
+    .prepare("claims_freshness_lookup");
+}
 
 /**
  * Access tokens carry a copy of app_metadata from when they were issued, so a role granted or
  * revoked with `npm run role` would otherwise apply only at the next refresh (up to an hour).
- * True when the user's stored app_metadata differs from the token's: the middleware then
- * refreshes the session as it does for a nearly expired token, and the new token (built from the
- * database) carries the new role. One RLS transaction per signed-in request. See ADR 0014.
- *
- * `rls` must be bound to the claims being checked (`createDrizzleSupabaseClient(claims).rls`).
+ * True when the user's stored app_metadata differs from the token's (or the user is gone): the
+ * middleware then refreshes the session, and the new token (built from the database) carries the
+ * new role. One prepared primary-key lookup on the admin pool. See ADR 0014.
  */
-export async function claimsAreStale(rls: RlsRunner): Promise<boolean> {
-  const [row] = await rls((tx) => tx.execute<{ stale: boolean }>(sql`select public.claims_are_stale() as stale`));
-  return row?.stale === true;
+export async function claimsAreStale(admin: AdminDatabase, claims: Pick<AuthClaims, "sub" | "app_metadata">): Promise<boolean> {
+  let lookup = prepared.get(admin);
+  if (!lookup) {
+    lookup = prepareLookup(admin);
+    prepared.set(admin, lookup);
+  }
+  const [row] = await lookup.execute({ id: claims.sub });
+  if (!row) return true;
+  return canonical(withoutProviders(row.metadata)) !== canonical(withoutProviders(claims.app_metadata));
 }
 
 /** How long a "still fresh" answer is reused for one user: a role change applies within this. */
@@ -34,15 +70,13 @@ export async function tokenClaimsOutdated(claims: AuthClaims): Promise<boolean> 
   const now = Date.now();
   const at = checked.get(key);
   if (at !== undefined && now - at < FRESH_FOR_MS) return false;
-  const stale = await claimsAreStale(createDrizzleSupabaseClient(claims).rls);
-  if (stale) {
+  if (await claimsAreStale(getDatabase().admin, claims)) {
     checked.delete(key);
     return true;
   }
-  if (checked.size >= MAX_ENTRIES) {
-    for (const [entry, time] of checked) if (now - time >= FRESH_FOR_MS) checked.delete(entry);
-    if (checked.size >= MAX_ENTRIES) checked.clear();
-  }
+  // Insertion order is age order: drop the oldest entries, never scan the whole map.
+  while (checked.size >= MAX_ENTRIES) checked.delete(checked.keys().next().value as string);
+  checked.delete(key);
   checked.set(key, now);
   return false;
 }

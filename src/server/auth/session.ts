@@ -130,7 +130,8 @@ export async function updateSession(event: FetchEvent): Promise<void> {
     cookies.setAll(outcome.cookies, outcome.headers);
     result = outcome.accessToken ? await verify(outcome.accessToken) : { status: "invalid", reason: "refresh failed" };
   } else if (result.status === "unverifiable") {
-    // Legacy symmetric (HS256) tokens: only the auth server can check them (GoTrue /user).
+    // Legacy symmetric (HS256) tokens, or a kid unknown during the JWKS cooldown: only the auth
+    // server can check them (getClaims() then asks GoTrue /user).
     const { data, error } = await auth.supabase.auth.getClaims();
     result = error || !data ? { status: "invalid", reason: error?.message ?? "no claims" } : { status: "valid", claims: data.claims as AuthClaims };
   }

@@ -146,12 +146,17 @@ describe("claims freshness", () => {
   it("claimsAreStale() turns true after a role change and false again with a new token", async () => {
     const frank = await createUser(ctx.db.sql, { email: "frank@example.test" });
     const issued = await freshClaimsFor(frank);
-    expect(await claimsAreStale(ctx.database.forClaims(issued).rls)).toBe(false);
+    expect(await claimsAreStale(ctx.database.admin, issued)).toBe(false);
     await changeRole(ctx.database.admin, { action: "grant", emailOrId: frank, role: "moderator", actor: "test" });
-    expect(await claimsAreStale(ctx.database.forClaims(issued).rls)).toBe(true);
+    expect(await claimsAreStale(ctx.database.admin, issued)).toBe(true);
     const refreshed = await freshClaimsFor(frank);
     expect(refreshed.app_metadata?.user_role).toBe("moderator");
-    expect(await claimsAreStale(ctx.database.forClaims(refreshed).rls)).toBe(false);
+    expect(await claimsAreStale(ctx.database.admin, refreshed)).toBe(false);
+    // Key order and the provider fields the auth server adds do not count as a change.
+    const reordered = { ...refreshed, app_metadata: { user_role: "moderator", providers: ["x"], provider: "x" } };
+    expect(await claimsAreStale(ctx.database.admin, reordered)).toBe(false);
+    await ctx.db.sql`delete from auth.users where id = ${frank}`;
+    expect(await claimsAreStale(ctx.database.admin, refreshed)).toBe(true);
   });
 });
 
