@@ -16,12 +16,11 @@ import { fileURLToPath } from "node:url";
 import { combineChunks, createChunks, stringFromBase64URL, stringToBase64URL } from "@supabase/ssr";
 import { decodeJwt, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
 import postgres from "postgres";
-import { syncRlsClientPassword } from "../src/server/db/rls-client-login.ts";
-import { withDatabaseUser } from "../supabase/embedded/app-env.ts";
-import { type Backend, startBackend } from "../supabase/embedded/backend.ts";
+import type { Backend } from "../supabase/embedded/backend.ts";
 import { readConfig } from "../supabase/embedded/config.ts";
+import { startEmbeddedStack } from "../tests/setup/embedded-stack.ts";
 import { freePort } from "../tests/setup/free-port.ts";
-import { databaseUrl, startTestCluster, TEMPLATE_DATABASE, type TestCluster } from "../tests/setup/postgres.ts";
+import type { TestCluster } from "../tests/setup/postgres.ts";
 
 export const root = fileURLToPath(new URL("..", import.meta.url));
 export const benchDir = fileURLToPath(new URL(".", import.meta.url));
@@ -234,41 +233,22 @@ export interface Stack {
 
 export const JWKS_PATH = "GET /auth/v1/.well-known/jwks.json";
 
-/** Cluster from the app_template, rls_client password, backend: what tests/setup/app.ts starts. */
+/** The stack tests/setup/app.ts starts (startEmbeddedStack), with its auth requests counted. */
 export async function startStack(appProcesses = 4): Promise<Stack> {
-  const cluster = await startTestCluster();
-  onCleanup(() => cluster.stop());
-  const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
-  const rlsPassword = "rls-client-bench-password";
-  try {
-    await admin.unsafe(`create database bench template ${TEMPLATE_DATABASE}`);
-    await syncRlsClientPassword(admin, rlsPassword);
-  } finally {
-    await admin.end();
-  }
-  const adminUrl = databaseUrl(cluster.url, "bench");
   const appPorts: number[] = [];
   for (let i = 0; i < appProcesses; i++) appPorts.push(await freePort());
   const config = readConfig();
   config.auth.site_url = `http://127.0.0.1:${appPorts[0]}`;
   config.auth.additional_redirect_urls = appPorts.map((port) => `http://127.0.0.1:${port}/**`);
   config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000, token_refresh: 100_000 };
-  const stateDir = await mkdtemp(join(tmpdir(), "bench-auth-"));
-  onCleanup(() => rm(stateDir, { recursive: true, force: true }));
-  const backend = await startBackend({
-    databaseUrl: adminUrl,
-    apiPort: await freePort(),
-    mailPort: await freePort(),
-    config,
-    stateDir,
-  });
-  onCleanup(() => backend.stop());
+  const { cluster, backend, adminUrl, rlsUrl, stateDir, stop } = await startEmbeddedStack({ database: "bench", config });
+  onCleanup(stop);
   const counts = new Map<string, number>();
   const stack: Stack = {
     cluster,
     backend,
     adminUrl,
-    rlsUrl: withDatabaseUser(adminUrl, "rls_client", rlsPassword),
+    rlsUrl,
     counts,
     appPorts,
     stateDir,

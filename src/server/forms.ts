@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import { RateLimited } from "~/server/auth/rate-limit";
 
 export const GENERIC_FAILURE = "Something went wrong. Please try again.";
 
@@ -33,32 +32,18 @@ export function publicError(message: string): Error {
 }
 
 /**
- * Runs a loader (a `query()` body) so that only redirects, 403/404 responses and public messages
- * reach the browser; anything unexpected is logged here with its detail and replaced.
+ * Runs a loader (a `query()` body) or a form action so that only redirects, 403/404 responses and
+ * messages written for the user (FormError, which RateLimited is too) reach the browser; anything
+ * else is logged here with its detail and replaced by a generic failure (no account enumeration,
+ * no internals). Errors are thrown: SolidStart turns a thrown error into the submission's `error`,
+ * with JavaScript (X-Error) and without (the flashed form state).
  */
-export async function loader<T>(name: string, run: () => Promise<T>): Promise<T> {
+export async function withPublicErrors<T>(name: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof Response) throw error;
     if (error instanceof FormError) throw publicError(error.message);
-    console.error(`${name} failed:`, error);
-    throw publicError(GENERIC_FAILURE);
-  }
-}
-
-/**
- * Runs a form action: validation and rate-limit messages reach the user as they are; anything else
- * is logged with its detail and shown as a generic failure (no account enumeration, no internals).
- * Redirects pass through. The error is thrown: SolidStart turns a thrown error into the
- * submission's `error`, with JavaScript (X-Error) and without (the flashed form state).
- */
-export async function formAction<T>(name: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Response) throw error;
-    if (error instanceof FormError || error instanceof RateLimited) throw publicError(error.message);
     console.error(`${name} failed:`, error);
     throw publicError(GENERIC_FAILURE);
   }

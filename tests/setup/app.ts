@@ -1,19 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import type { Duplex } from "node:stream";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { withDatabaseUser } from "../../supabase/embedded/app-env.ts";
-import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
+import type { Backend } from "../../supabase/embedded/backend.ts";
 import { readConfig } from "../../supabase/embedded/config.ts";
-import { syncRlsClientPassword } from "../../src/server/db/rls-client-login.ts";
+import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.ts";
 import { freePort } from "./free-port.ts";
-import { databaseUrl, startTestCluster, TEMPLATE_DATABASE, type TestCluster } from "./postgres.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -98,33 +93,19 @@ function startCounter(backend: Backend): Promise<{ server: Server; url: string }
  * through X-Forwarded-For, so per-IP rate limits stay independent between tests.
  */
 export default async function setup(project: TestProject) {
-  let cluster: TestCluster | undefined;
-  let backend: Backend | undefined;
+  let stack: EmbeddedStack | undefined;
   let app: ChildProcess | undefined;
   let counter: Server | undefined;
-  const stateDir = await mkdtemp(join(tmpdir(), "sss-app-auth-"));
   const teardown = async () => {
     if (app && app.exitCode === null) {
       app.kill("SIGTERM");
       await once(app, "exit");
     }
     counter?.close();
-    await backend?.stop();
-    await cluster?.stop();
-    await rm(stateDir, { recursive: true, force: true });
+    await stack?.stop();
   };
   try {
     const building = process.env.SKIP_APP_BUILD === "1" ? Promise.resolve() : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
-    cluster = await startTestCluster();
-    const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
-    const rlsPassword = "rls-client-test-password";
-    try {
-      await admin.unsafe(`create database app template ${TEMPLATE_DATABASE}`);
-      await syncRlsClientPassword(admin, rlsPassword);
-    } finally {
-      await admin.end();
-    }
-    const adminUrl = databaseUrl(cluster.url, "app");
     const appPort = await freePort();
     const appUrl = `http://127.0.0.1:${appPort}`;
     const config = readConfig();
@@ -132,13 +113,8 @@ export default async function setup(project: TestProject) {
     config.auth.additional_redirect_urls = [`${appUrl}/**`];
     config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
     config.auth.email.max_frequency = "0s";
-    backend = await startBackend({
-      databaseUrl: adminUrl,
-      apiPort: await freePort(),
-      mailPort: await freePort(),
-      config,
-      stateDir,
-    });
+    stack = await startEmbeddedStack({ database: "app", config });
+    const { backend, adminUrl, rlsUrl, stateDir } = stack;
     const started = await startCounter(backend);
     counter = started.server;
     await building;
@@ -155,7 +131,7 @@ export default async function setup(project: TestProject) {
         VITE_SUPABASE_URL: backend.apiUrl,
         VITE_SUPABASE_PUBLISHABLE_KEY: backend.publishableKey,
         SUPABASE_SECRET_KEY: backend.secretKey,
-        DATABASE_URL: withDatabaseUser(adminUrl, "rls_client", rlsPassword),
+        DATABASE_URL: rlsUrl,
         ADMIN_DATABASE_URL: adminUrl,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,12 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
-import { readConfig } from "../../supabase/embedded/config.ts";
-import { freePort } from "./free-port.ts";
-import { databaseUrl, startTestCluster, TEMPLATE_DATABASE, type TestCluster } from "./postgres.ts";
+import { startEmbeddedStack } from "./embedded-stack.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -46,39 +39,12 @@ export default async function setup(project: TestProject) {
     return;
   }
 
-  let cluster: TestCluster | undefined;
-  let backend: Backend | undefined;
-  const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-auth-"));
-  const teardown = async () => {
-    await backend?.stop();
-    await cluster?.stop();
-    await rm(stateDir, { recursive: true, force: true });
-  };
-  try {
-    cluster = await startTestCluster();
-    const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
-    try {
-      await admin.unsafe(`create database contract template ${TEMPLATE_DATABASE}`);
-    } finally {
-      await admin.end();
-    }
-    const dbUrl = databaseUrl(cluster.url, "contract");
-    backend = await startBackend({
-      databaseUrl: dbUrl,
-      apiPort: await freePort(),
-      mailPort: await freePort(),
-      config: readConfig(),
-      stateDir,
-    });
-    project.provide("contractUrl", backend.apiUrl);
-    project.provide("contractPublishableKey", backend.publishableKey);
-    project.provide("contractSecretKey", backend.secretKey);
-    project.provide("contractMailboxUrl", backend.mailUrl);
-    project.provide("contractDatabaseUrl", dbUrl);
-    project.provide("contractEmbedded", true);
-  } catch (error) {
-    await teardown();
-    throw error;
-  }
-  return teardown;
+  const stack = await startEmbeddedStack({ database: "contract" });
+  project.provide("contractUrl", stack.backend.apiUrl);
+  project.provide("contractPublishableKey", stack.backend.publishableKey);
+  project.provide("contractSecretKey", stack.backend.secretKey);
+  project.provide("contractMailboxUrl", stack.backend.mailUrl);
+  project.provide("contractDatabaseUrl", stack.adminUrl);
+  project.provide("contractEmbedded", true);
+  return stack.stop;
 }

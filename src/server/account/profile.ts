@@ -4,7 +4,7 @@ import { requireUser } from "~/server/auth/guards";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
 import { postgresErrorCode } from "~/server/db/errors";
 import { profiles, USERNAME_PATTERN } from "~/server/db/schema";
-import { FormError, formAction, loader, parseForm } from "~/server/forms";
+import { FormError, parseForm, withPublicErrors } from "~/server/forms";
 
 const UsernameForm = v.object({
   username: v.pipe(
@@ -16,7 +16,7 @@ const UsernameForm = v.object({
 });
 
 export function accountPage() {
-  return loader("getAccount", async () => {
+  return withPublicErrors("getAccount", async () => {
     const claims = requireUser();
     const [profile] = await createDrizzleSupabaseClient(claims).rls((tx) =>
       tx
@@ -29,7 +29,7 @@ export function accountPage() {
 }
 
 export function updateUsername(form: FormData) {
-  return formAction("updateUsername", async () => {
+  return withPublicErrors("updateUsername", async () => {
     const claims = requireUser();
     const { username } = parseForm(UsernameForm, form);
     try {

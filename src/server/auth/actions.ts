@@ -4,7 +4,7 @@ import { getRequestEvent } from "solid-js/web";
 import * as v from "valibot";
 import { safeNextPath } from "~/lib/safe-redirect";
 import { getSupabaseServerClient } from "~/server/supabase";
-import { FormError, formAction, GENERIC_FAILURE, parseForm } from "~/server/forms";
+import { FormError, GENERIC_FAILURE, parseForm, withPublicErrors } from "~/server/forms";
 import {
   ForgotPasswordForm,
   MagicLinkForm,
@@ -53,7 +53,7 @@ function logAuthError(name: string, error: AuthError): void {
 }
 
 export function signIn(form: FormData) {
-  return formAction("signIn", async () => {
+  return withPublicErrors("signIn", async () => {
     const input = parseForm(SignInForm, form);
     await consumeAuthAttempt(limits.signIn, input.email);
     const { error } = await getSupabaseServerClient().auth.signInWithPassword({
@@ -73,7 +73,7 @@ export function signIn(form: FormData) {
 }
 
 export function sendMagicLink(form: FormData) {
-  return formAction("sendMagicLink", async () => {
+  return withPublicErrors("sendMagicLink", async () => {
     const input = parseForm(MagicLinkForm, form);
     await consumeAuthAttempt(limits.sendMail, input.email);
     const { error } = await getSupabaseServerClient().auth.signInWithOtp({
@@ -87,7 +87,7 @@ export function sendMagicLink(form: FormData) {
 }
 
 export function signUp(form: FormData) {
-  return formAction("signUp", async () => {
+  return withPublicErrors("signUp", async () => {
     const input = parseForm(SignUpForm, form);
     await consumeAuthAttempt(limits.signUp, input.email);
     const { data, error } = await getSupabaseServerClient().auth.signUp({
@@ -107,7 +107,7 @@ export function signUp(form: FormData) {
 }
 
 export function requestPasswordReset(form: FormData) {
-  return formAction("requestPasswordReset", async () => {
+  return withPublicErrors("requestPasswordReset", async () => {
     const input = parseForm(ForgotPasswordForm, form);
     await consumeAuthAttempt(limits.sendMail, input.email);
     const { error } = await getSupabaseServerClient().auth.resetPasswordForEmail(input.email, {
@@ -119,7 +119,7 @@ export function requestPasswordReset(form: FormData) {
 }
 
 export function updatePassword(form: FormData) {
-  return formAction("updatePassword", async () => {
+  return withPublicErrors("updatePassword", async () => {
     const claims = requireUser();
     const input = parseForm(UpdatePasswordForm, form);
     await consumeAuthAttempt(limits.updatePassword, claims.sub);
@@ -135,7 +135,7 @@ export function updatePassword(form: FormData) {
 }
 
 export function signOut(form: FormData) {
-  return formAction("signOut", async () => {
+  return withPublicErrors("signOut", async () => {
     const { scope } = parseForm(SignOutForm, form);
     const { error } = await getSupabaseServerClient().auth.signOut({ scope });
     if (error) logAuthError("signOut", error);
@@ -145,7 +145,7 @@ export function signOut(form: FormData) {
 }
 
 export function signInWithLocalProvider(form: FormData) {
-  return formAction("signInWithLocalProvider", async () => {
+  return withPublicErrors("signInWithLocalProvider", async () => {
     const next = v.parse(v.optional(v.string(), "/"), form.get("next") ?? undefined);
     const { data, error } = await getSupabaseServerClient().auth.signInWithOAuth({
       provider: "local" as never,

@@ -1,9 +1,9 @@
-import { loader } from "~/server/forms";
+import { withPublicErrors } from "~/server/forms";
 import { getClaims, hasRole, requireUser } from "./guards";
 import { authSettings } from "./settings";
 
 export function currentUser() {
-  return loader("getCurrentUser", async () => {
+  return withPublicErrors("getCurrentUser", async () => {
     const claims = getClaims();
     if (!claims) return null;
     return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
@@ -11,9 +11,9 @@ export function currentUser() {
 }
 
 export function authOptions() {
-  return loader("getAuthOptions", () => authSettings());
+  return withPublicErrors("getAuthOptions", () => authSettings());
 }
 
 export function protectedPage() {
-  return loader("getProtectedPage", async () => ({ email: requireUser().email ?? "" }));
+  return withPublicErrors("getProtectedPage", async () => ({ email: requireUser().email ?? "" }));
 }

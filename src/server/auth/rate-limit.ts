@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { getRequestEvent } from "solid-js/web";
 import { getRequestIP } from "vinxi/http";
 import { getDatabase } from "~/server/db/app-database";
+import { FormError } from "~/server/forms";
 
 export interface Limit {
   /** What is limited, e.g. "sign-in". */
@@ -11,7 +12,8 @@ export interface Limit {
   windowSeconds: number;
 }
 
-export class RateLimited extends Error {
+/** A FormError: its message ("try again in N s") is written for the user. */
+export class RateLimited extends FormError {
   override name = "RateLimited";
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many attempts. Try again in ${retryAfterSeconds} s.`);

@@ -1,16 +1,16 @@
-import { formAction } from "~/server/forms";
+import { withPublicErrors } from "~/server/forms";
 import * as commands from "./commands";
 import { requestDatabase } from "./request-database";
 
 export function sendMessage(form: FormData) {
-  return formAction("sendMessage", () => {
+  return withPublicErrors("sendMessage", () => {
     const { claims, rls } = requestDatabase();
     return commands.sendMessage(claims, rls, form);
   });
 }
 
 export function editMessage(form: FormData) {
-  return formAction("editMessage", async () => {
+  return withPublicErrors("editMessage", async () => {
     const { claims, rls } = requestDatabase();
     await commands.editMessage(claims, rls, form);
     return { edited: true as const };
@@ -18,7 +18,7 @@ export function editMessage(form: FormData) {
 }
 
 export function deleteMessage(form: FormData) {
-  return formAction("deleteMessage", async () => {
+  return withPublicErrors("deleteMessage", async () => {
     const { rls } = requestDatabase();
     await commands.deleteMessage(rls, form);
     return { deleted: true as const };

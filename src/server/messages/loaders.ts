@@ -2,12 +2,12 @@ import { redirect } from "@solidjs/router";
 import type { FeedCursor } from "~/features/messages/message-types";
 import { requireRole } from "~/server/auth/guards";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
-import { loader } from "~/server/forms";
+import { withPublicErrors } from "~/server/forms";
 import { changesSince, conversationPartners, conversationWith, publicFeedPage, usernames } from "./feed";
 import { requestDatabase } from "./request-database";
 
 export function feedPage(before: FeedCursor | null) {
-  return loader("getFeed", async () => {
+  return withPublicErrors("getFeed", async () => {
     const { rls, claims } = requestDatabase();
     const page = await rls((tx) => publicFeedPage(tx, before));
     return { ...page, me: { id: claims.sub, isModerator: claims.app_metadata?.user_role === "moderator" } };
@@ -15,28 +15,28 @@ export function feedPage(before: FeedCursor | null) {
 }
 
 export function changes(cursor: FeedCursor | null, changedSince: string | null) {
-  return loader("getChangesSince", async () => {
+  return withPublicErrors("getChangesSince", async () => {
     const { rls } = requestDatabase();
     return rls((tx) => changesSince(tx, cursor, changedSince));
   });
 }
 
 export function usernamesOf(ids: string[]) {
-  return loader("getUsernames", async () => {
+  return withPublicErrors("getUsernames", async () => {
     const { rls } = requestDatabase();
     return rls((tx) => usernames(tx, ids.slice(0, 100)));
   });
 }
 
 export function conversations() {
-  return loader("getConversations", async () => {
+  return withPublicErrors("getConversations", async () => {
     const { rls, claims } = requestDatabase();
     return rls((tx) => conversationPartners(tx, claims.sub));
   });
 }
 
 export function conversationPage(username: string) {
-  return loader("getConversation", async () => {
+  return withPublicErrors("getConversation", async () => {
     const { rls, claims } = requestDatabase();
     const result = await rls((tx) => conversationWith(tx, claims.sub, username));
     if (!result) throw redirect("/messages/direct?unknown=1");
@@ -45,7 +45,7 @@ export function conversationPage(username: string) {
 }
 
 export function moderationQueue() {
-  return loader("getModerationQueue", async () => {
+  return withPublicErrors("getModerationQueue", async () => {
     const claims = requireRole("moderator");
     const page = await createDrizzleSupabaseClient(claims).rls((tx) => publicFeedPage(tx, null));
     return { messages: page.messages, me: claims.sub };

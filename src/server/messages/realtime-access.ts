@@ -2,7 +2,7 @@ import { getRequestEvent } from "solid-js/web";
 import { requireUser } from "~/server/auth/guards";
 import { readStoredSession, sessionCookieName } from "~/server/auth/session-cookies";
 import { serverEnv } from "~/server/env";
-import { loader } from "~/server/forms";
+import { withPublicErrors } from "~/server/forms";
 
 export interface RealtimeAccess {
   url: string;
@@ -17,7 +17,7 @@ export interface RealtimeAccess {
  * it was near expiry, so the token handed out has most of its lifetime left.
  */
 export function realtimeAccess(): Promise<RealtimeAccess> {
-  return loader("getRealtimeAccess", async () => {
+  return withPublicErrors("getRealtimeAccess", async () => {
     const claims = requireUser();
     const event = getRequestEvent();
     if (!event) throw new Error("realtimeAccess outside a request");

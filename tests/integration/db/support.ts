@@ -2,6 +2,7 @@ import type { Sql } from "postgres";
 import { beforeAll } from "vitest";
 import { createDatabase, type Database, type VerifiedClaims } from "../../../src/server/db/client.ts";
 import { syncRlsClientPassword } from "../../../src/server/db/rls-client-login.ts";
+import { withDatabaseUser } from "../../../supabase/embedded/app-env.ts";
 import { type TestDatabase, useTestDatabase } from "../../fixtures/database.ts";
 
 /** Seed users (supabase/seed.sql). */
@@ -16,10 +17,7 @@ export const SEED_COUNTRIES = 7;
 export const RLS_CLIENT_PASSWORD = "rls-client-test-password";
 
 export function rlsClientUrl(superuserUrl: string): string {
-  const url = new URL(superuserUrl);
-  url.username = "rls_client";
-  url.password = RLS_CLIENT_PASSWORD;
-  return url.toString();
+  return withDatabaseUser(superuserUrl, "rls_client", RLS_CLIENT_PASSWORD);
 }
 
 /** Claims shaped like the access tokens the auth server issues. */
