@@ -1,6 +1,13 @@
 import { defineConfig } from "@solidjs/start/config";
+import { clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
 
 export default defineConfig({
   middleware: "src/middleware.ts",
-  server: { preset: "node-server" },
+  // Nitro's node server sends precompressed gzip/brotli copies of the client assets (without this
+  // it sends them uncompressed).
+  server: { preset: "node-server", compressPublicAssets: true },
+  vite: ({ router }: { router: string }) =>
+    router === "client"
+      ? { plugins: [lazyServerFunctionSerialization()], build: { rollupOptions: { output: { manualChunks: clientChunks } } } }
+      : {},
 });

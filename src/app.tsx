@@ -1,7 +1,7 @@
-import { MetaProvider, Title } from "@solidjs/meta";
 import { Router } from "@solidjs/router";
 import { FileRoutes } from "@solidjs/start/router";
 import { ErrorBoundary, Suspense } from "solid-js";
+import { TitleRoot } from "~/components/page-title";
 import SiteLayout from "~/components/site-layout";
 import "./app.css";
 
@@ -9,8 +9,7 @@ export default function App() {
   return (
     <Router
       root={(props) => (
-        <MetaProvider>
-          <Title>SolidStart + Supabase</Title>
+        <TitleRoot>
           <SiteLayout>
             <ErrorBoundary
               fallback={(error) => (
@@ -23,7 +22,7 @@ export default function App() {
               <Suspense>{props.children}</Suspense>
             </ErrorBoundary>
           </SiteLayout>
-        </MetaProvider>
+        </TitleRoot>
       )}
     >
       <FileRoutes />

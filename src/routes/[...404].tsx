@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { HttpStatusCode } from "@solidjs/start";
 
 export default function NotFound() {

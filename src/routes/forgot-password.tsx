@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { useSubmission } from "@solidjs/router";
 import { requestPasswordReset } from "~/features/auth/auth.api";
 import { FormError, Notice } from "~/features/auth/form-status";

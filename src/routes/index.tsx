@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 
 export default function Home() {
   return (

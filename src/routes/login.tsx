@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { getAuthOptions, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";

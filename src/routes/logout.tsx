@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
 
 export default function LogoutPage() {

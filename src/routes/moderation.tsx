@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition } from "@solidjs/router";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";

@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition } from "@solidjs/router";
 import { getProtectedPage } from "~/features/auth/auth.api";
 

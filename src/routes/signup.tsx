@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { signUp } from "~/features/auth/auth.api";

@@ -59,3 +59,59 @@ describe("client assets (what the browser downloads)", () => {
     expect(foundIn(/realtime\/v1/).length).toBeGreaterThan(0);
   });
 });
+
+interface ManifestEntry {
+  file: string;
+  isEntry?: boolean;
+  imports?: string[];
+  dynamicImports?: string[];
+}
+
+describe("what a page loads up front (the client build's manifest)", () => {
+  let manifest: Record<string, ManifestEntry> = {};
+  beforeAll(async () => {
+    manifest = JSON.parse(await readFile(join(assetsDir, "../.vite/manifest.json"), "utf8"));
+  });
+
+  /** The files of the client entry plus a route's chunk, with everything they import statically. */
+  function upFront(route: string): string[] {
+    const entry = Object.keys(manifest).find((key) => manifest[key]?.isEntry && key.includes("handler/client"));
+    const page = Object.keys(manifest).find((key) => key.startsWith(`src/routes/${route}?pick=default`));
+    expect(entry, "client entry").toBeDefined();
+    expect(page, route).toBeDefined();
+    const seen = new Set<string>();
+    const visit = (key: string) => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      for (const next of manifest[key]?.imports ?? []) visit(next);
+    };
+    visit(entry ?? "");
+    visit(page ?? "");
+    return [...seen].map((key) => manifest[key]?.file ?? key);
+  }
+  const text = (file: string) => assets.find(({ name }) => `assets/${name}` === file)?.text ?? "";
+  // Strings only seroval (server-function serialization) and the Phoenix/Realtime client contain.
+  const SEROVAL = "BigIntTypedArray";
+  const REALTIME = "phx_join";
+
+  it("pages without the feed load neither seroval nor a Realtime client; seroval is still there to import()", () => {
+    for (const route of ["index.tsx", "login.tsx", "signup.tsx", "protected.tsx", "account/index.tsx"]) {
+      const files = upFront(route);
+      expect(files.filter((file) => text(file).includes(SEROVAL)), route).toEqual([]);
+      expect(files.filter((file) => text(file).includes(REALTIME)), route).toEqual([]);
+    }
+    const lazy = Object.values(manifest).flatMap((entry) => entry.dynamicImports ?? []);
+    expect(lazy.some((key) => text(manifest[key]?.file ?? "").includes(SEROVAL))).toBe(true);
+  });
+
+  it("are served precompressed", async () => {
+    const [file] = upFront("index.tsx").filter((name) => name.includes("framework"));
+    expect(file).toBeDefined();
+    for (const encoding of ["gzip", "br"]) {
+      const response = await fetch(new URL(`/_build/${file}`, inject("appUrl")), { headers: { "accept-encoding": encoding } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-encoding")).toBe(encoding);
+      expect((await response.text()).length).toBe(text(file ?? "").length);
+    }
+  });
+});

@@ -78,6 +78,7 @@ describeInBrowser("auth in a real browser", () => {
     await page.goto(link);
     await page.waitForURL("**/protected");
     expect(await page.getByTestId("user-email").textContent()).toBe(email);
+    expect(await page.title()).toBe("Protected");
     await expectNoSessionCookieInDocument(page);
     expect((await sessionCookieNames(context)).length).toBeGreaterThan(0);
     for (const cookie of (await context.cookies()).filter((c) => c.name.startsWith("sb-"))) {
@@ -92,6 +93,7 @@ describeInBrowser("auth in a real browser", () => {
     await page.waitForURL((url) => url.pathname === "/");
     await page.getByRole("heading", { name: "SolidStart + Supabase" }).waitFor();
     expect(await isSameDocument(page)).toBe(true);
+    expect(await page.title()).toBe("SolidStart + Supabase");
     expect(await page.getByTestId("signed-in-as").textContent()).toBe(email);
   });
 

@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { getAccount, updateUsername } from "~/features/account/account.api";

@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSubmission } from "@solidjs/router";
 import { getProtectedPage, updatePassword } from "~/features/auth/auth.api";
 import { FormError } from "~/features/auth/form-status";

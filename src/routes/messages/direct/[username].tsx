@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useParams } from "@solidjs/router";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
@@ -24,7 +24,7 @@ export default function ConversationPage() {
   const pending = usePendingMessages(live.has, () => conversation()?.other.username);
   return (
     <>
-      <Title>Conversation with {params.username}</Title>
+      <Title>{`Conversation with ${params.username}`}</Title>
       <h1>Conversation with {conversation()?.other.username}</h1>
       <p>
         <A href="/messages/direct">All conversations</A>

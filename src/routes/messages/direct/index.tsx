@@ -1,4 +1,4 @@
-import { Title } from "@solidjs/meta";
+import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useSearchParams } from "@solidjs/router";
 import { For } from "solid-js";
 import { Notice } from "~/features/auth/form-status";
