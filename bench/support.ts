@@ -117,7 +117,7 @@ export interface BuildOptions {
   copy?: string[];
 }
 
-const PROJECT_FILES = ["src", "public", "app.config.ts", "tsconfig.json", "package.json"];
+const PROJECT_FILES = ["src", "public", "config", "app.config.ts", "tsconfig.json", "package.json"];
 
 /**
  * Copies what the app build reads into a temp dir (node_modules symlinked), applies patches and
@@ -140,7 +140,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<string> {
   if (source === "worktree") {
     for (const entry of options.copy ?? PROJECT_FILES) await cp(join(root, entry), join(dir, entry), { recursive: true });
   } else {
-    const archive = execFileSync("git", ["archive", source, ...(options.copy ?? PROJECT_FILES)], { cwd: root, maxBuffer: 1 << 30 });
+    // Older refs may lack some of the entries (config/ came with ADR 0015).
+    const inRef = new Set(execFileSync("git", ["ls-tree", "--name-only", source], { cwd: root, encoding: "utf8" }).split("\n"));
+    const entries = (options.copy ?? PROJECT_FILES).filter((entry) => inRef.has(entry));
+    const archive = execFileSync("git", ["archive", source, ...entries], { cwd: root, maxBuffer: 1 << 30 });
     execFileSync("tar", ["-x", "-C", dir], { input: archive });
   }
   await linkNodeModules(dir);

@@ -153,6 +153,8 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
     ws.onmessage = (message: MessageEvent) => {
       if (socket === ws) receive(JSON.parse(String(message.data)) as Frame);
     };
+    // An error is always followed by a close event, which reconnects.
+    ws.onerror = () => undefined;
     ws.onclose = () => {
       if (socket === ws) restart();
     };

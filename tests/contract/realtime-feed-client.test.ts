@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { type ConnectionState, connectLiveFeed, type MessageChange, type RealtimeAccess } from "../../src/lib/realtime-feed.ts";
 import { type Change, insertMessage, signedIn, sql, subscribe, type UserName, waitUntil } from "./realtime-support.ts";
+import { freePort } from "../setup/free-port.ts";
 import { backend, needsDatabase } from "./support.ts";
 
 /**
@@ -45,8 +46,8 @@ async function accessOf(name: UserName): Promise<RealtimeAccess> {
 }
 
 /** A scripted Realtime peer on 127.0.0.1: records every frame and socket, answers as told. */
-async function fakeRealtime(answer: (frame: unknown[], socket: WebSocket) => void) {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+async function fakeRealtime(answer: (frame: unknown[], socket: WebSocket) => void, port = 0) {
+  const server = new WebSocketServer({ host: "127.0.0.1", port });
   await new Promise((resolve) => server.once("listening", resolve));
   const frames: unknown[][] = [];
   const urls: URL[] = [];
@@ -131,6 +132,19 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
       const joins = peer.frames.filter((frame) => frame[3] === "phx_join");
       expect(joins.map((frame) => (frame[4] as { access_token: string }).access_token)).toEqual(["token-1", "token-2"]);
       expect(ours.states).toEqual(["connecting", "live", "reconnecting", "live"]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it("keeps trying while the server is unreachable, and subscribes once it is up", async () => {
+    const port = await freePort();
+    const ours = watchFeed(async () => ({ ...token("x"), url: `http://127.0.0.1:${port}` }));
+    await waitUntil(() => ours.states.includes("reconnecting"), "a failed first connection");
+    const peer = await fakeRealtime(acceptJoin, port);
+    try {
+      await waitUntil(() => ours.subscribed === 1, "subscribed after the server came up", 10_000);
+      expect(ours.states.at(-1)).toBe("live");
     } finally {
       await peer.close();
     }
