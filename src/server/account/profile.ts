@@ -18,7 +18,7 @@ const UsernameForm = v.object({
 export function accountPage() {
   return withPublicErrors("getAccount", async () => {
     const claims = requireUser();
-    const [profile] = await createDrizzleSupabaseClient(claims).rls((tx) =>
+    const [profile] = await createDrizzleSupabaseClient(claims).read((tx) =>
       tx
         .select({ username: profiles.username, usernameSet: profiles.usernameSet })
         .from(profiles)

@@ -8,37 +8,37 @@ import { requestDatabase } from "./request-database";
 
 export function feedPage(before: FeedCursor | null) {
   return withPublicErrors("getFeed", async () => {
-    const { rls, claims } = requestDatabase();
-    const page = await rls((tx) => publicFeedPage(tx, before));
+    const { read, claims } = requestDatabase();
+    const page = await read((tx) => publicFeedPage(tx, before));
     return { ...page, me: { id: claims.sub, isModerator: claims.app_metadata?.user_role === "moderator" } };
   });
 }
 
 export function changes(cursor: FeedCursor | null, changedSince: string | null) {
   return withPublicErrors("getChangesSince", async () => {
-    const { rls } = requestDatabase();
-    return rls((tx) => changesSince(tx, cursor, changedSince));
+    const { read } = requestDatabase();
+    return read((tx) => changesSince(tx, cursor, changedSince));
   });
 }
 
 export function usernamesOf(ids: string[]) {
   return withPublicErrors("getUsernames", async () => {
-    const { rls } = requestDatabase();
-    return rls((tx) => usernames(tx, ids.slice(0, 100)));
+    const { read } = requestDatabase();
+    return read((tx) => usernames(tx, ids.slice(0, 100)));
   });
 }
 
 export function conversations() {
   return withPublicErrors("getConversations", async () => {
-    const { rls, claims } = requestDatabase();
-    return rls((tx) => conversationPartners(tx, claims.sub));
+    const { read, claims } = requestDatabase();
+    return read((tx) => conversationPartners(tx, claims.sub));
   });
 }
 
 export function conversationPage(username: string) {
   return withPublicErrors("getConversation", async () => {
-    const { rls, claims } = requestDatabase();
-    const result = await rls((tx) => conversationWith(tx, claims.sub, username));
+    const { read, claims } = requestDatabase();
+    const result = await read((tx) => conversationWith(tx, claims.sub, username));
     if (!result) throw redirect("/messages/direct?unknown=1");
     return { ...result, me: { id: claims.sub } };
   });
@@ -47,7 +47,7 @@ export function conversationPage(username: string) {
 export function moderationQueue() {
   return withPublicErrors("getModerationQueue", async () => {
     const claims = requireRole("moderator");
-    const page = await createDrizzleSupabaseClient(claims).rls((tx) => publicFeedPage(tx, null));
+    const page = await createDrizzleSupabaseClient(claims).read((tx) => publicFeedPage(tx, null));
     return { messages: page.messages, me: claims.sub };
   });
 }

@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { createDatabase, type VerifiedClaims } from "../../../src/server/db/client.ts";
 import { messages } from "../../../src/server/db/schema.ts";
-import { BOB, claimsFor, only, pgFailure, useRlsDatabase } from "./support.ts";
+import { ALICE, BOB, claimsFor, only, pgFailure, useRlsDatabase } from "./support.ts";
 
 const ctx = useRlsDatabase();
 
@@ -155,14 +155,15 @@ describe("rls(): transaction boundaries", () => {
     }
   });
 
-  it("never shows one user's claims to another: 1000 interleaved transactions on 3 connections", async () => {
+  it("never shows one user's claims to another: 1000 interleaved transactions (reads and read-writes) on 3 connections", async () => {
     const small = createDatabase({ url: ctx.rlsUrl, adminUrl: ctx.db.url, max: 3 });
     try {
       const users = Array.from({ length: 25 }, () => crypto.randomUUID());
       const results = await Promise.allSettled(
         Array.from({ length: 1000 }, async (_, i) => {
           const claims = i % 7 === 0 ? null : claimsFor(users[i % users.length] ?? "", { marker: i });
-          return small.rls(claims, async (tx) => {
+          // Reads (COMMIT not awaited) and read-write transactions mixed on the same connections.
+          return (i % 2 ? small.read : small.rls)(claims, async (tx) => {
             const first = only(
               await tx.execute<{ uid: string | null; marker: number | null; role: string }>(
                 sql`select auth.uid() as uid, (auth.jwt() -> 'app_metadata' ->> 'marker')::int as marker, current_user as role`,
@@ -194,6 +195,41 @@ describe("rls(): transaction boundaries", () => {
       expect(fulfilled).toBe(1000 - Math.ceil(1000 / 11));
     } finally {
       await small.end();
+    }
+  });
+});
+
+describe("read(): a read-only rls() whose COMMIT is not waited for", () => {
+  const readOnlyState = sql`select current_user, auth.uid() as uid, current_setting('transaction_read_only') as read_only`;
+
+  it("runs with the token's role and claims; a write in it fails and changes nothing", async () => {
+    const row = only(await ctx.database.read(claimsFor(BOB), (tx) => tx.execute<{ current_user: string; uid: string; read_only: string }>(readOnlyState)));
+    expect(row).toEqual({ current_user: "authenticated", uid: BOB, read_only: "on" });
+    const body = `read-only ${crypto.randomUUID()}`;
+    expect(
+      await pgFailure(ctx.database.read(claimsFor(BOB), (tx) => tx.insert(messages).values({ authorId: BOB, body }))),
+    ).toMatchObject({ code: "25006" });
+    expect(await ctx.db.sql`select id from messages where body = ${body}`).toHaveLength(0);
+  });
+
+  it("the next transaction on the connection starts after the COMMIT, never inside the read", async () => {
+    const single = createDatabase({ url: ctx.rlsUrl, adminUrl: ctx.db.url, max: 1 });
+    try {
+      const body = `after a read ${crypto.randomUUID()}`;
+      const [read, written] = await Promise.all([
+        single.read(claimsFor(BOB), (tx) => tx.execute<{ uid: string; read_only: string }>(readOnlyState)),
+        single.rls(claimsFor(ALICE), async (tx) => {
+          await tx.insert(messages).values({ authorId: ALICE, body });
+          return tx.execute<{ current_user: string; uid: string; read_only: string }>(readOnlyState);
+        }),
+      ]);
+      expect(only(read)).toMatchObject({ uid: BOB, read_only: "on" });
+      expect(only(written)).toEqual({ current_user: "authenticated", uid: ALICE, read_only: "off" });
+      expect(await ctx.db.sql`select author_id from messages where body = ${body}`).toEqual([{ author_id: ALICE }]);
+      // And a signed-out request after both: nothing of either user is left on the connection.
+      expect(only(await single.read(null, (tx) => tx.execute<{ uid: string | null }>(readOnlyState)))).toMatchObject({ current_user: "anon", uid: null });
+    } finally {
+      await single.end();
     }
   });
 });
