@@ -11,7 +11,7 @@
  *   no-cookie  the app's updateSession, no cookie (the other baseline the brief allows)
  *   naive      createServerClient + getClaims per request (the issue's anchor)
  *   ours, many users   the app's updateSession, each request another of 4000 users' sessions
- *              (a user comes back every ~10 s, like real page views: per-user caches miss)
+ *              (a user comes back every ~10 s, like real page views, past any per-user TTL cache)
  *   messages   GET /messages with bob's session and 50 messages (target 5)
  * All of these run in ONE process of the switch build, so the ratios compare the same process,
  * build and JIT state; "ours (unpatched build)" runs the app's own build as a control. The same
@@ -111,7 +111,7 @@ await main(600, async () => {
   }
 
   // Many users: every request carries another user's session, each user coming back only every
-  // users/rps seconds, as page views of real visitors do (per-user caches miss).
+  // users/rps seconds, as page views of real visitors do (longer than a per-user TTL cache).
   const manyUsers: Record<string, string>[] = [];
   if (opts.users > 0) {
     for (const userCookie of await manyUserCookies(stack, cookie, opts.users)) manyUsers.push({ cookie: userCookie });

@@ -43,6 +43,22 @@ describe("npm run role", () => {
     expect((await client.request("/protected")).status).toBe(200);
   });
 
+  it("applies within a second even for a user whose token was checked a moment before", async () => {
+    const email = uniqueEmail("promoted-busy");
+    await createConfirmedUser(email, "promoted-password-2");
+    const client = new AppClient();
+    await client.signIn(email, "promoted-password-2", "/protected");
+    // Checked and remembered as current: without the change counter this answer would be reused.
+    expect((await client.request("/protected")).status).toBe(200);
+    expect((await client.request("/moderation")).status).toBe(403);
+
+    await roleCli("grant", email, "moderator");
+    // The middleware reads public.app_metadata_changes at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await client.request("/moderation")).status).toBe(200);
+    expect((await userRole(client)).user_role).toBe("moderator");
+  });
+
   it("refuses an unknown user or role with a clear message", async () => {
     await expect(roleCli("grant", "nobody-here@example.com", "moderator")).rejects.toThrow(/nobody-here@example.com/);
     await expect(roleCli("grant", "bob@example.com", "admin")).rejects.toThrow(/unknown role "admin"/);

@@ -53,23 +53,47 @@ export async function claimsAreStale(admin: AdminDatabase, claims: Pick<AuthClai
   return canonical(withoutProviders(row.metadata)) !== canonical(withoutProviders(claims.app_metadata));
 }
 
-/** How long a "still fresh" answer is reused for one user: a role change applies within this. */
-const FRESH_FOR_MS = 5_000;
+/** How old the app_metadata change counter may be: a role change applies within this. */
+const COUNTER_MAX_AGE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
 
-// Process-wide, keyed by user id and the token's app_metadata: it holds only "checked at", never
-// data a request could show to another user.
-const checked = new Map<string, number>();
+let counter: { value: string; readAt: number } | undefined;
+let reading: Promise<string> | undefined;
 
 /**
- * claimsAreStale() for the middleware, at most once per FRESH_FOR_MS for the same user and
- * app_metadata, so a signed-in page view usually costs no database round trip for it.
+ * public.app_metadata_changes moves whenever any user's app_metadata changes (a trigger on
+ * auth.users). Read at most once per COUNTER_MAX_AGE_MS per process, whatever the traffic; the
+ * requests meanwhile share one read.
+ */
+async function appMetadataCounter(): Promise<string> {
+  if (counter && Date.now() - counter.readAt < COUNTER_MAX_AGE_MS) return counter.value;
+  reading ??= readCounter().finally(() => {
+    reading = undefined;
+  });
+  return reading;
+}
+
+async function readCounter(): Promise<string> {
+  const startedAt = Date.now();
+  const [row] = await getDatabase().admin.execute<{ value: string }>(sql`select (case when is_called then last_value else 0 end)::text as value from public.app_metadata_changes`);
+  if (!row) throw new Error("public.app_metadata_changes: no row");
+  counter = { value: row.value, readAt: startedAt };
+  return row.value;
+}
+
+// Process-wide, keyed by user id and the token's app_metadata: it holds only the counter value at
+// which that pair was found current, never data a request could show to another user.
+const checked = new Map<string, string>();
+
+/**
+ * claimsAreStale() for the middleware: once per user and app_metadata for as long as nobody's
+ * app_metadata changes, so a signed-in page view usually costs no database round trip for it.
+ * When the counter moves, every user is checked again once.
  */
 export async function tokenClaimsOutdated(claims: AuthClaims): Promise<boolean> {
   const key = `${claims.sub}:${JSON.stringify(claims.app_metadata ?? {})}`;
-  const now = Date.now();
-  const at = checked.get(key);
-  if (at !== undefined && now - at < FRESH_FOR_MS) return false;
+  const current = await appMetadataCounter();
+  if (checked.get(key) === current) return false;
   if (await claimsAreStale(getDatabase().admin, claims)) {
     checked.delete(key);
     return true;
@@ -77,6 +101,6 @@ export async function tokenClaimsOutdated(claims: AuthClaims): Promise<boolean> 
   // Insertion order is age order: drop the oldest entries, never scan the whole map.
   while (checked.size >= MAX_ENTRIES) checked.delete(checked.keys().next().value as string);
   checked.delete(key);
-  checked.set(key, now);
+  checked.set(key, current);
   return false;
 }

@@ -160,6 +160,35 @@ describe("claims freshness", () => {
   });
 });
 
+describe("public.app_metadata_changes (what lets the middleware skip per-user lookups)", () => {
+  const counter = async () =>
+    only(await ctx.db.sql<{ value: string }[]>`select (case when is_called then last_value else 0 end)::text as value from public.app_metadata_changes`).value;
+
+  it("moves when a user's app_metadata really changes or a user is deleted, and only then", async () => {
+    const grace = await createUser(ctx.db.sql, { email: "grace@example.test" });
+    let before = await counter();
+    await ctx.db.sql`update auth.users set email = 'grace2@example.test', raw_user_meta_data = '{"username":"grace"}', last_sign_in_at = now() where id = ${grace}`;
+    await ctx.db.sql`update auth.users set raw_app_meta_data = raw_app_meta_data where id = ${grace}`;
+    expect(await counter()).toBe(before);
+
+    await changeRole(ctx.database.admin, { action: "grant", emailOrId: grace, role: "moderator", actor: "test" });
+    expect(await counter()).not.toBe(before);
+    before = await counter();
+    await ctx.db.sql`select public.set_claim(${grace}::uuid, 'plan', '"pro"'::jsonb)`;
+    expect(await counter()).not.toBe(before);
+    before = await counter();
+    await ctx.db.sql`delete from auth.users where id = ${grace}`;
+    expect(await counter()).not.toBe(before);
+  });
+
+  it("cannot be read or moved by anon or authenticated, nor its trigger function called", async () => {
+    for (const claims of [null, claimsFor(BOB)]) {
+      expect(await pgFailure(scalar(claims, sql`select nextval('public.app_metadata_changes') as value`))).toMatchObject({ code: "42501" });
+      expect(await pgFailure(scalar(claims, sql`select last_value as value from public.app_metadata_changes`))).toMatchObject({ code: "42501" });
+    }
+  });
+});
+
 describe("role changes (the roles CLI's core)", () => {
   it("grants and revokes by email or id, idempotently, with an audit entry per change", async () => {
     const audit = () =>
