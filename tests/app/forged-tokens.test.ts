@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { base64url, decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { AppClient } from "../fixtures/app-client.ts";
-import { readSession, signWithBackendKey, type StoredSession, writeSession } from "../fixtures/session-tokens.ts";
+import { authCounts, readSession, resetAuthCounts, signWithBackendKey, type StoredSession, writeSession } from "../fixtures/session-tokens.ts";
 
 /**
  * Every forgery keeps a real, unexpired-looking session shape and a bogus refresh token, so the
@@ -87,3 +87,36 @@ describe("forged or invalid access tokens never authenticate", () => {
     expect(await home.text()).not.toContain("alice@example.com");
   });
 });
+
+describe("tokens with made-up key ids cannot make the app flood the auth server", () => {
+  it("100 at once: none gets in, the JWKS is not refetched per token, the auth server is asked within the budget", async () => {
+    const pair = await generateKeyPair("ES256");
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const client = new AppClient();
+        const token = await new SignJWT({ ...genuine, exp: now() + 3600 })
+          .setProtectedHeader({ alg: "ES256", kid: `made-up-${i}-${Math.random()}` })
+          .sign(pair.privateKey);
+        writeSession(client, { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 }, cookieName);
+        return client;
+      }),
+    );
+    await resetAuthCounts();
+    const started = Date.now();
+    const responses = await Promise.all(clients.map((client) => client.request("/protected")));
+    const seconds = (Date.now() - started) / 1000;
+    for (const response of responses) expect(response.headers.get("location")).toBe("/login?next=%2Fprotected");
+
+    const counts = await authCounts();
+    const asked = counts["GET /auth/v1/user"] ?? 0;
+    expect(counts["GET /auth/v1/.well-known/jwks.json"] ?? 0).toBeLessThanOrEqual(1);
+    expect(asked).toBeGreaterThan(0);
+    // 20 a second with a burst of 40 (src/server/auth/access-token.ts).
+    expect(asked).toBeLessThanOrEqual(40 + Math.ceil(seconds * 20));
+    expect(Object.keys(counts).filter((key) => key !== "GET /auth/v1/user" && key !== "GET /auth/v1/.well-known/jwks.json")).toEqual([]);
+    // Refused by the auth server: cookie removed. Over the budget: signed out now, cookie kept.
+    const removed = clients.filter((client) => client.sessionCookieNames().length === 0).length;
+    expect(removed).toBe(asked);
+  });
+});
+

@@ -1,5 +1,6 @@
 import {
   createRemoteJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   errors,
   type JWTPayload,
@@ -22,11 +23,16 @@ export type Verification =
   | { status: "valid"; claims: AuthClaims }
   | { status: "expired" }
   | { status: "invalid"; reason: string }
-  /** Shared-secret (legacy HS256) tokens, no key id, or a kid not in the cached JWKS: ask GoTrue. */
-  | { status: "unverifiable" };
+  /**
+   * Could not be checked now (the auth server is unreachable, or too many tokens needed it this
+   * second): serve the request signed out but keep the session cookies.
+   */
+  | { status: "retry-later" };
 
 const ASYMMETRIC = ["ES256", "RS256"];
 const MAX_CACHED_TOKENS = 10_000;
+/** Tokens the auth server is asked about per second (burst: twice as many), per process. */
+const AUTH_SERVER_CHECKS_PER_SECOND = 20;
 
 /**
  * Verifies access tokens locally against the project's JWKS. auth-js's getClaims() re-imports the
@@ -34,9 +40,16 @@ const MAX_CACHED_TOKENS = 10_000;
  * (concurrent cold requests share the fetch), refetched only for an unknown `kid` and then at
  * most once per cooldown, and a verified token's claims are kept until its `exp`, keyed by the
  * whole token string, so only a holder of that exact token can hit the entry.
+ *
+ * What cannot be checked locally (legacy HS256 tokens, no kid, a kid still unknown after the
+ * refetch or unknown during the cooldown) goes to the auth server's /user, which checks the
+ * signature and the session: one request per distinct token, at most
+ * AUTH_SERVER_CHECKS_PER_SECOND per second, so tokens with made-up kids cannot turn into a flood
+ * of JWKS fetches or auth server calls (auth-js fetches the JWKS for every such token).
  */
 export function createAccessTokenVerifier(options: {
   supabaseUrl: string;
+  publishableKey: string;
   /** Refetch on an unknown kid at most this often (key rotation), in ms. */
   cooldown?: number;
 }) {
@@ -46,11 +59,56 @@ export function createAccessTokenVerifier(options: {
     cacheMaxAge: 10 * 60_000,
   });
   const verified = new Map<string, AuthClaims>();
+  const asking = new Map<string, Promise<Verification>>();
+  const budget = { tokens: 2 * AUTH_SERVER_CHECKS_PER_SECOND, at: Date.now() };
 
   function remember(token: string, claims: AuthClaims): void {
     // A Map iterates in insertion order: drop the oldest entries, never scan the whole cache.
     while (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value as string);
     verified.set(token, claims);
+  }
+
+  function withinBudget(): boolean {
+    const now = Date.now();
+    budget.tokens = Math.min(2 * AUTH_SERVER_CHECKS_PER_SECOND, budget.tokens + ((now - budget.at) / 1000) * AUTH_SERVER_CHECKS_PER_SECOND);
+    budget.at = now;
+    if (budget.tokens < 1) return false;
+    budget.tokens -= 1;
+    return true;
+  }
+
+  async function askAuthServer(token: string): Promise<Verification> {
+    let payload: JWTPayload;
+    try {
+      payload = decodeJwt(token);
+    } catch {
+      return { status: "invalid", reason: "malformed token" };
+    }
+    // Expired is expired whoever signed it: the refresh path decides, not the auth server's /user.
+    if (typeof payload.exp === "number" && payload.exp <= Date.now() / 1000) return { status: "expired" };
+    const pending = asking.get(token);
+    if (pending) return pending;
+    if (!withinBudget()) return { status: "retry-later" };
+    const answer = (async (): Promise<Verification> => {
+      let response: Response;
+      try {
+        response = await fetch(`${issuer}/user`, { headers: { apikey: options.publishableKey, authorization: `Bearer ${token}` } });
+      } catch {
+        return { status: "retry-later" };
+      }
+      await response.body?.cancel();
+      if (response.status === 429 || response.status >= 500) return { status: "retry-later" };
+      if (!response.ok) return { status: "invalid", reason: `auth server: ${response.status}` };
+      // The auth server accepted this exact token: its payload is as good as verified.
+      const claims = payload as AuthClaims;
+      if (typeof claims.sub !== "string" || typeof claims.exp !== "number" || typeof claims.role !== "string") {
+        return { status: "invalid", reason: "missing claims" };
+      }
+      remember(token, claims);
+      return { status: "valid", claims };
+    })().finally(() => asking.delete(token));
+    asking.set(token, answer);
+    return answer;
   }
 
   return async function verify(token: string): Promise<Verification> {
@@ -68,7 +126,7 @@ export function createAccessTokenVerifier(options: {
       return { status: "invalid", reason: "malformed token" };
     }
     if (header.alg === "none") return { status: "invalid", reason: "alg none" };
-    if (!header.alg || !ASYMMETRIC.includes(header.alg) || !header.kid) return { status: "unverifiable" };
+    if (!header.alg || !ASYMMETRIC.includes(header.alg) || !header.kid) return askAuthServer(token);
     try {
       const { payload } = await jwtVerify(token, jwks, {
         issuer,
@@ -81,10 +139,9 @@ export function createAccessTokenVerifier(options: {
       return { status: "valid", claims };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { status: "expired" };
-      // A kid this process has not seen while the JWKS refetch is cooling down (a key rotation
-      // right after the last fetch): let the auth server judge the token instead of signing the
-      // user out; a forged kid fails there just the same.
-      if (error instanceof errors.JWKSNoMatchingKey) return { status: "unverifiable" };
+      // A kid this process has not seen (a key rotation right after the last fetch, or a forged
+      // kid): the auth server judges it, within the budget, instead of signing the user out.
+      if (error instanceof errors.JWKSNoMatchingKey) return askAuthServer(token);
       return { status: "invalid", reason: (error as Error).message };
     }
   };

@@ -46,7 +46,8 @@ const refreshes = new Map<string, Promise<RefreshOutcome>>();
 let verifier: AccessTokenVerifier | undefined;
 
 function accessTokenVerifier(): AccessTokenVerifier {
-  verifier ??= createAccessTokenVerifier({ supabaseUrl: serverEnv().VITE_SUPABASE_URL });
+  const env = serverEnv();
+  verifier ??= createAccessTokenVerifier({ supabaseUrl: env.VITE_SUPABASE_URL, publishableKey: env.VITE_SUPABASE_PUBLISHABLE_KEY });
   return verifier;
 }
 
@@ -129,17 +130,14 @@ export async function updateSession(event: FetchEvent): Promise<void> {
     }
     cookies.setAll(outcome.cookies, outcome.headers);
     result = outcome.accessToken ? await verify(outcome.accessToken) : { status: "invalid", reason: "refresh failed" };
-  } else if (result.status === "unverifiable") {
-    // Legacy symmetric (HS256) tokens, or a kid unknown during the JWKS cooldown: only the auth
-    // server can check them (getClaims() then asks GoTrue /user).
-    const { data, error } = await auth.supabase.auth.getClaims();
-    result = error || !data ? { status: "invalid", reason: error?.message ?? "no claims" } : { status: "valid", claims: data.claims as AuthClaims };
   }
 
   if (result.status === "valid") {
     auth.claims = result.claims;
     return;
   }
+  // Not known to be bad: signed out for this request only, the cookies stay for the next one.
+  if (result.status === "retry-later") return;
   // A session cookie that cannot authenticate (forged, revoked, refresh failed) is removed, so the
   // browser stops sending it and every later request is plainly signed out.
   const stale = cookies.sessionCookieNames(storageKey);
