@@ -53,7 +53,7 @@ describe("npm run role", () => {
     expect((await client.request("/moderation")).status).toBe(403);
 
     await roleCli("grant", email, "moderator");
-    // The middleware reads public.app_metadata_changes at most once a second.
+    // The middleware reads public.app_metadata_version at most once a second.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await client.request("/moderation")).status).toBe(200);
     expect((await userRole(client)).user_role).toBe("moderator");

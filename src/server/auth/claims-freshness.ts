@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { jsonb, pgSchema, uuid } from "drizzle-orm/pg-core";
 import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
+import { appMetadataVersion } from "~/server/db/schema";
 import type { AuthClaims } from "./access-token";
 
 const authUsers = pgSchema("auth").table("users", {
@@ -53,7 +54,7 @@ export async function claimsAreStale(admin: AdminDatabase, claims: Pick<AuthClai
   return canonical(withoutProviders(row.metadata)) !== canonical(withoutProviders(claims.app_metadata));
 }
 
-/** How old the app_metadata change counter may be: a role change applies within this. */
+/** How old the app_metadata version may be: a role change applies within this. */
 const COUNTER_MAX_AGE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
 
@@ -61,9 +62,9 @@ let counter: { value: string; readAt: number } | undefined;
 let reading: Promise<string> | undefined;
 
 /**
- * public.app_metadata_changes moves whenever any user's app_metadata changes (a trigger on
- * auth.users). Read at most once per COUNTER_MAX_AGE_MS per process, whatever the traffic; the
- * requests meanwhile share one read.
+ * public.app_metadata_version moves, in the changing transaction, whenever any user's
+ * app_metadata changes (a trigger on auth.users). Read at most once per COUNTER_MAX_AGE_MS per
+ * process, whatever the traffic; the requests meanwhile share one read.
  */
 async function appMetadataCounter(): Promise<string> {
   if (counter && Date.now() - counter.readAt < COUNTER_MAX_AGE_MS) return counter.value;
@@ -75,20 +76,21 @@ async function appMetadataCounter(): Promise<string> {
 
 async function readCounter(): Promise<string> {
   const startedAt = Date.now();
-  const [row] = await getDatabase().admin.execute<{ value: string }>(sql`select (case when is_called then last_value else 0 end)::text as value from public.app_metadata_changes`);
-  if (!row) throw new Error("public.app_metadata_changes: no row");
-  counter = { value: row.value, readAt: startedAt };
-  return row.value;
+  const [row] = await getDatabase().admin.select({ version: appMetadataVersion.version }).from(appMetadataVersion);
+  if (!row) throw new Error("public.app_metadata_version has no row (migrations not applied?)");
+  counter = { value: String(row.version), readAt: startedAt };
+  return counter.value;
 }
 
-// Process-wide, keyed by user id and the token's app_metadata: it holds only the counter value at
-// which that pair was found current, never data a request could show to another user.
+// Process-wide, keyed by user id and the token's app_metadata: it holds only the version at which
+// that pair was found current, never data a request could show to another user. The version is
+// read before the lookup, so a change committed in between is caught at the next version read.
 const checked = new Map<string, string>();
 
 /**
  * claimsAreStale() for the middleware: once per user and app_metadata for as long as nobody's
  * app_metadata changes, so a signed-in page view usually costs no database round trip for it.
- * When the counter moves, every user is checked again once.
+ * When the version moves, every user is checked again once.
  */
 export async function tokenClaimsOutdated(claims: AuthClaims): Promise<boolean> {
   const key = `${claims.sub}:${JSON.stringify(claims.app_metadata ?? {})}`;

@@ -178,9 +178,13 @@ export function createDatabase(options: DatabaseOptions): Database {
   // sending anything else, while here BEGIN, the setup and the caller's first query leave in one
   // write. Statements on one connection run in order, so no query of the caller can run before
   // the setup, and if the setup fails the transaction is aborted and every later query fails too.
+  // read() COMMITs still on their way: end() lets them finish before closing the pools.
+  const committing = new Set<Promise<void>>();
+
   async function transaction<T>(claims: VerifiedClaims | null, fn: (tx: RlsTransaction) => Promise<T>, readOnly: boolean): Promise<T> {
     const parameters = setupParameters(claims);
     const connection = await client.reserve();
+    let releaseLater = false;
     try {
       const ready = Promise.all([
         connection.unsafe(readOnly ? "begin read only" : "begin").execute(),
@@ -207,10 +211,23 @@ export function createDatabase(options: DatabaseOptions): Database {
         throw cause;
       }
       if (readOnly) {
-        // Nothing to lose if it fails: the transaction wrote nothing and the rows are read. It is
-        // on the wire before release(), and a connection runs its statements in order, so the
-        // next borrower's BEGIN (with other claims) runs after it, never inside this transaction.
-        connection.unsafe("commit").execute().catch(() => undefined);
+        // The caller does not wait: the transaction wrote nothing and the rows are read, so a
+        // failed COMMIT loses nothing. The connection goes back to the pool only once COMMIT has
+        // answered, so the next borrower (other claims) can never start inside this transaction,
+        // even when postgres.js still holds the COMMIT in this reservation's own queue.
+        releaseLater = true;
+        const committed: Promise<void> = connection
+          .unsafe("commit")
+          .execute()
+          .then(
+            () => undefined,
+            () => undefined,
+          )
+          .finally(() => {
+            connection.release();
+            committing.delete(committed);
+          });
+        committing.add(committed);
         return result;
       }
       // COMMIT of a transaction in which a statement failed (one the callback did not await)
@@ -219,7 +236,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       if (committed.command !== "COMMIT") throw new Error("rls(): a statement failed; the transaction was rolled back");
       return result;
     } finally {
-      connection.release();
+      if (!releaseLater) connection.release();
     }
   }
 
@@ -231,6 +248,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     read,
     forClaims: (claims) => ({ admin, rls: (fn) => rls(claims, fn), read: (fn) => read(claims, fn) }),
     async end() {
+      await Promise.all(committing);
       await Promise.all([client.end({ timeout: 5 }), adminClient.end({ timeout: 5 })]);
     },
   };

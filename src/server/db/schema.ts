@@ -182,6 +182,21 @@ export const rateLimits = pgTable(
   (table) => [index("rate_limits_window_started_at_idx").on(table.windowStartedAt)],
 ).enableRLS();
 
+/**
+ * One row whose `version` a trigger on auth.users moves, in the same transaction, when a user's
+ * app_metadata changes or a user is deleted (ADR 0014). A row, not a sequence: nextval() is
+ * visible before its transaction commits, and the middleware must never see the new version
+ * together with the old app_metadata. Read through the admin connection only.
+ */
+export const appMetadataVersion = pgTable(
+  "app_metadata_version",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+  },
+  (table) => [check("app_metadata_version_one_row", sql`${table.singleton}`)],
+).enableRLS();
+
 export type Profile = typeof profiles.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;

@@ -160,9 +160,8 @@ describe("claims freshness", () => {
   });
 });
 
-describe("public.app_metadata_changes (what lets the middleware skip per-user lookups)", () => {
-  const counter = async () =>
-    only(await ctx.db.sql<{ value: string }[]>`select (case when is_called then last_value else 0 end)::text as value from public.app_metadata_changes`).value;
+describe("public.app_metadata_version (what lets the middleware skip per-user lookups)", () => {
+  const counter = async () => only(await ctx.db.sql<{ version: string }[]>`select version from public.app_metadata_version`).version;
 
   it("moves when a user's app_metadata really changes or a user is deleted, and only then", async () => {
     const grace = await createUser(ctx.db.sql, { email: "grace@example.test" });
@@ -181,10 +180,23 @@ describe("public.app_metadata_changes (what lets the middleware skip per-user lo
     expect(await counter()).not.toBe(before);
   });
 
+  it("moves only when the change commits: another connection never sees the new version with the old app_metadata", async () => {
+    const heidi = await createUser(ctx.db.sql, { email: "heidi@example.test" });
+    const before = await counter();
+    await ctx.db.sql.begin(async (tx) => {
+      await tx`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"user_role":"moderator"}' where id = ${heidi}`;
+      expect(await counter()).toBe(before);
+      expect((await appMetadata(heidi)).user_role).toBeUndefined();
+    });
+    expect(await counter()).not.toBe(before);
+    expect((await appMetadata(heidi)).user_role).toBe("moderator");
+  });
+
   it("cannot be read or moved by anon or authenticated, nor its trigger function called", async () => {
     for (const claims of [null, claimsFor(BOB)]) {
-      expect(await pgFailure(scalar(claims, sql`select nextval('public.app_metadata_changes') as value`))).toMatchObject({ code: "42501" });
-      expect(await pgFailure(scalar(claims, sql`select last_value as value from public.app_metadata_changes`))).toMatchObject({ code: "42501" });
+      expect(await pgFailure(scalar(claims, sql`update public.app_metadata_version set version = version + 1 returning version as value`))).toMatchObject({ code: "42501" });
+      expect(await pgFailure(scalar(claims, sql`select version as value from public.app_metadata_version`))).toMatchObject({ code: "42501" });
+      expect(await pgFailure(scalar(claims, sql`select public.bump_app_metadata_version() as value`))).toMatchObject({ code: "42501" });
     }
   });
 });

@@ -232,6 +232,31 @@ describe("read(): a read-only rls() whose COMMIT is not waited for", () => {
       await single.end();
     }
   });
+
+  it("also when the callback leaves a query unawaited on a connection without prepared statements", async () => {
+    // Unprepared statements with parameters make postgres.js hold later ones (COMMIT too) in the
+    // reservation's own queue: the connection must not go back to the pool before COMMIT ran.
+    const single = createDatabase({ url: ctx.rlsUrl, adminUrl: ctx.db.url, max: 1, prepare: false });
+    try {
+      const body = `after an unawaited read ${crypto.randomUUID()}`;
+      let straggler: Promise<unknown> | undefined;
+      const read = single.read(claimsFor(BOB), async (tx) => {
+        const state = await tx.execute<{ uid: string }>(readOnlyState);
+        straggler = tx.execute(sql`select pg_sleep(0.05), ${BOB}::uuid as id`).catch(() => undefined);
+        return state;
+      });
+      const written = single.rls(claimsFor(ALICE), async (tx) => {
+        await tx.insert(messages).values({ authorId: ALICE, body });
+        return tx.execute<{ uid: string; read_only: string }>(readOnlyState);
+      });
+      expect(only(await read)).toMatchObject({ uid: BOB, read_only: "on" });
+      expect(only(await written)).toMatchObject({ uid: ALICE, read_only: "off" });
+      await straggler;
+      expect(await ctx.db.sql`select author_id from messages where body = ${body}`).toEqual([{ author_id: ALICE }]);
+    } finally {
+      await single.end();
+    }
+  });
 });
 
 describe("rls_client login", () => {
