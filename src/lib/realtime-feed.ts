@@ -95,6 +95,9 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let joinTimer: ReturnType<typeof setTimeout> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  // Bumped by every restart and by close(): an open() that was waiting for a token when that
+  // happened gives up instead of opening a second socket.
+  let generation = 0;
 
   async function token(): Promise<string> {
     if (!access || access.expiresAt - Date.now() / 1000 < RENEW_BEFORE_SECONDS) {
@@ -122,6 +125,7 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
 
   /** Drops the socket and connects again after a backoff; the rejoin catches up on what was missed. */
   function restart(delay = backoff(++tries)) {
+    generation++;
     const old = socket;
     socket = undefined;
     stopTimers();
@@ -131,19 +135,27 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
     retryTimer = setTimeout(() => void open(), delay);
   }
 
+  /** After the server refused the token (or stopped the channel over it), ask for a new one. */
+  function restartWithNewToken() {
+    access = undefined;
+    restart();
+  }
+
   async function open() {
+    const mine = generation;
     let first: string;
     try {
       first = await token();
     } catch {
-      restart();
+      if (mine === generation) restart();
       return;
     }
-    if (closed || !access) return;
+    if (closed || mine !== generation || !access) return;
     const url = `${access.url.replace(/^http/, "ws")}/realtime/v1/websocket?apikey=${encodeURIComponent(access.apikey)}&vsn=2.0.0`;
     const ws = new Socket(url);
     socket = ws;
     ws.onopen = () => {
+      if (socket !== ws) return;
       joinRef = String(++ref);
       sentToken = first;
       ws.send(JSON.stringify([joinRef, joinRef, TOPIC, "phx_join", { config: { broadcast: { ack: false, self: false }, presence: { key: "", enabled: false }, postgres_changes: [BINDING], private: false }, access_token: first }] satisfies Frame));
@@ -177,7 +189,11 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
 
   function receive([join, id, topic, event, payload]: Frame) {
     if (topic === "phoenix") {
-      if (id === pendingHeartbeat) pendingHeartbeat = null;
+      if (id !== pendingHeartbeat) return;
+      pendingHeartbeat = null;
+      // Backoff starts over only once a joined connection has proved healthy, not at every join:
+      // a channel the server stops right after joining must not be retried once a second.
+      if (joined) tries = 0;
       return;
     }
     if (topic !== TOPIC || (join !== null && join !== joinRef)) return;
@@ -185,17 +201,19 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
       clearTimeout(joinTimer);
       const bindings = (payload.response as { postgres_changes?: typeof BINDING[] } | undefined)?.postgres_changes;
       const matches = bindings?.length === 1 && bindings[0]?.event === "*" && bindings[0].schema === "public" && bindings[0].table === "messages";
-      if (payload.status !== "ok" || !matches) return restart();
+      if (payload.status !== "ok") return restartWithNewToken();
+      if (!matches) return restart();
       joined = true;
-      tries = 0;
       options.onState("live");
       options.onSubscribed();
     } else if (event === "postgres_changes") {
       const data = payload.data as ChangeData | undefined;
       const record = data?.type === "DELETE" ? data.old_record : data?.record;
       if (data && record?.id) options.onChange({ type: data.type, row: convertRow(data.columns, record) });
-    } else if (event === "phx_error" || event === "phx_close" || (event === "system" && payload.status === "error")) {
-      // The channel stopped (an expired or rejected token, a server restart): join afresh.
+    } else if (event === "system" && payload.status === "error") {
+      // The channel stopped over its token (expired, rejected): join afresh with a new one.
+      restartWithNewToken();
+    } else if (event === "phx_error" || event === "phx_close") {
       restart();
     }
   }
@@ -212,7 +230,10 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
       return;
     }
     // Waking from sleep: the socket may look open but events were missed; catch up either way.
-    if (joined) options.onSubscribed();
+    if (joined) {
+      options.onState("live");
+      options.onSubscribed();
+    }
   };
   const onVisible = () => {
     if (document.visibilityState === "visible") wake();
@@ -231,6 +252,7 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
   return {
     close() {
       closed = true;
+      generation++;
       if (inBrowser) {
         window.removeEventListener("online", wake);
         window.removeEventListener("offline", onOffline);

@@ -50,20 +50,24 @@ async function fakeRealtime(answer: (frame: unknown[], socket: WebSocket) => voi
   const server = new WebSocketServer({ host: "127.0.0.1", port });
   await new Promise((resolve) => server.once("listening", resolve));
   const frames: unknown[][] = [];
+  /** For each frame, the index of the socket it came in on. */
+  const frameSockets: number[] = [];
   const urls: URL[] = [];
   const sockets: WebSocket[] = [];
   server.on("connection", (socket, request) => {
     urls.push(new URL(request.url ?? "/", "http://x"));
-    sockets.push(socket);
+    const index = sockets.push(socket) - 1;
     socket.on("message", (data) => {
       const frame = JSON.parse(String(data)) as unknown[];
       frames.push(frame);
+      frameSockets.push(index);
       answer(frame, socket);
     });
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     frames,
+    frameSockets,
     urls,
     sockets,
     close: () => {
@@ -119,6 +123,73 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
       await peer.close();
     }
   });
+
+  it(
+    "sends heartbeats and a renewed token in the frames realtime-js sends",
+    async () => {
+      const peer = await fakeRealtime(acceptJoin);
+      try {
+        // Each client gets a token that is about to expire, then a fresh one. realtime-js reads a
+        // token's exp, so these are JWT-shaped (the peer does not check signatures).
+        const jwt = (sub: string, exp: number) =>
+          [{ alg: "ES256", typ: "JWT" }, { sub, exp, role: "authenticated" }].map((part) => Buffer.from(JSON.stringify(part)).toString("base64url")).join(".") + ".sig";
+        const issue = (who: string) => {
+          let calls = 0;
+          return () => {
+            const expiresAt = Math.floor(Date.now() / 1000) + (++calls === 1 ? 60 : 3600);
+            return { url: peer.url, apikey: "sb_publishable_test", accessToken: jwt(`${who}-${calls === 1 ? "old" : "new"}`, expiresAt), expiresAt };
+          };
+        };
+        const ours = issue("ours");
+        const theirs = issue("theirs");
+        const watch = watchFeed(async () => ours());
+        await waitUntil(() => peer.sockets.length === 1, "our socket first");
+        const reference = new RealtimeClient(`${peer.url}/realtime/v1`, {
+          params: { apikey: "sb_publishable_test" },
+          accessToken: async () => theirs().accessToken,
+          transport: WebSocket as never,
+        });
+        await reference.setAuth();
+        let status = "";
+        reference
+          .channel("messages-feed")
+          .on("postgres_changes", { event: "*", schema: "public", table: "messages" }, () => undefined)
+          .subscribe((next) => (status = next));
+        await waitUntil(() => watch.subscribed === 1 && status === "SUBSCRIBED", "both subscribed");
+
+        const [ourSocket, theirSocket] = peer.sockets;
+        const framesOf = (socket: WebSocket | undefined) => {
+          const index = peer.sockets.indexOf(socket as WebSocket);
+          return peer.frames.filter((_, i) => peer.frameSockets[i] === index);
+        };
+        await waitUntil(
+          () => [ourSocket, theirSocket].every((socket) => framesOf(socket).some((frame) => frame[3] === "heartbeat")),
+          "a heartbeat from each",
+          30_000,
+        );
+        await waitUntil(
+          () => [ourSocket, theirSocket].every((socket) => framesOf(socket).some((frame) => frame[3] === "access_token")),
+          "a renewed token from each",
+          5_000,
+        );
+        await reference.disconnect();
+        const shape = (frame: unknown[] | undefined) => [frame?.[0] === null ? null : "join_ref", frame?.[2], frame?.[3], Object.keys(frame?.[4] as object)];
+        const heartbeat = (socket: WebSocket | undefined) => framesOf(socket).find((frame) => frame[3] === "heartbeat");
+        const renewal = (socket: WebSocket | undefined) => framesOf(socket).find((frame) => frame[3] === "access_token");
+        expect(shape(heartbeat(ourSocket))).toEqual(shape(heartbeat(theirSocket)));
+        expect(shape(renewal(ourSocket))).toEqual(shape(renewal(theirSocket)));
+        const renewedFor = (frame: unknown[] | undefined) =>
+          JSON.parse(Buffer.from(String((frame?.[4] as { access_token: string }).access_token.split(".")[1]), "base64url").toString()).sub;
+        expect(renewedFor(renewal(ourSocket))).toBe("ours-new");
+        expect(renewedFor(renewal(theirSocket))).toBe("theirs-new");
+        // The renewal goes out on the joined channel: its join_ref is the join's.
+        expect(renewal(ourSocket)?.[0]).toBe(framesOf(ourSocket).find((frame) => frame[3] === "phx_join")?.[0]);
+      } finally {
+        await peer.close();
+      }
+    },
+    45_000,
+  );
 
   it("after the socket drops it reconnects, joins again with a fresh token and reports each subscription", async () => {
     const peer = await fakeRealtime(acceptJoin);
