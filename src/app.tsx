@@ -1,7 +1,7 @@
 import { Router } from "@solidjs/router";
 import { FileRoutes } from "@solidjs/start/router";
 import { ErrorBoundary, Suspense } from "solid-js";
-import { TitleRoot } from "~/components/page-title";
+import { Title, TitleRoot } from "~/components/page-title";
 import SiteLayout from "~/components/site-layout";
 import "./app.css";
 
@@ -14,6 +14,7 @@ export default function App() {
             <ErrorBoundary
               fallback={(error) => (
                 <div role="alert">
+                  <Title>Something went wrong</Title>
                   <h1>Something went wrong</h1>
                   <p>{error instanceof Error && error.message ? error.message : "Please try again."}</p>
                 </div>

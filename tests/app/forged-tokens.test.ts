@@ -88,6 +88,33 @@ describe("forged or invalid access tokens never authenticate", () => {
   });
 });
 
+describe("tokens this process cannot verify itself go to the auth server's /user", () => {
+  it("the auth server's own token under a key id not fetched yet (a rotation) is accepted, with one /user call", async () => {
+    const client = new AppClient();
+    const token = await signWithBackendKey({ ...genuine, exp: now() + 3600 }, { kid: `rotated-${Date.now()}` });
+    writeSession(client, { ...template, access_token: token, expires_at: now() + 3600 }, cookieName);
+    await resetAuthCounts();
+    for (let i = 0; i < 3; i++) {
+      const response = await client.request("/protected");
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain("alice@example.com");
+    }
+    expect((await authCounts())["GET /auth/v1/user"]).toBe(1);
+    expect(client.sessionCookieNames()).toEqual([cookieName]);
+  });
+
+  it("a token the auth server accepts but issued for another project (issuer) is still refused", async () => {
+    const client = new AppClient();
+    const token = await signWithBackendKey({ ...genuine, iss: "https://evil.example/auth/v1", exp: now() + 3600 }, { kid: `rotated-${Date.now()}` });
+    writeSession(client, { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 }, cookieName);
+    await resetAuthCounts();
+    const response = await client.request("/protected");
+    expect(response.headers.get("location")).toBe("/login?next=%2Fprotected");
+    expect((await authCounts())["GET /auth/v1/user"]).toBe(1);
+    expect(client.sessionCookieNames()).toEqual([]);
+  });
+});
+
 describe("tokens with made-up key ids cannot make the app flood the auth server", () => {
   it("100 at once: none gets in, the JWKS is not refetched per token, the auth server is asked within the budget", async () => {
     const pair = await generateKeyPair("ES256");

@@ -33,6 +33,8 @@ const ASYMMETRIC = ["ES256", "RS256"];
 const MAX_CACHED_TOKENS = 10_000;
 /** Tokens the auth server is asked about per second (burst: twice as many), per process. */
 const AUTH_SERVER_CHECKS_PER_SECOND = 20;
+/** A hanging auth server must not hang every request that carries such a token. */
+const AUTH_SERVER_TIMEOUT_MS = 5_000;
 
 /**
  * Verifies access tokens locally against the project's JWKS. auth-js's getClaims() re-imports the
@@ -84,25 +86,35 @@ export function createAccessTokenVerifier(options: {
     } catch {
       return { status: "invalid", reason: "malformed token" };
     }
-    // Expired is expired whoever signed it: the refresh path decides, not the auth server's /user.
-    if (typeof payload.exp === "number" && payload.exp <= Date.now() / 1000) return { status: "expired" };
     const pending = asking.get(token);
     if (pending) return pending;
+    // Charged before the expiry shortcut too: an "expired" token leads to a refresh, which is an
+    // auth server call as well, and nothing has checked this token's signature.
     if (!withinBudget()) return { status: "retry-later" };
+    if (typeof payload.exp === "number" && payload.exp <= Date.now() / 1000) return { status: "expired" };
     const answer = (async (): Promise<Verification> => {
       let response: Response;
+      let user: { id?: unknown };
       try {
-        response = await fetch(`${issuer}/user`, { headers: { apikey: options.publishableKey, authorization: `Bearer ${token}` } });
+        response = await fetch(`${issuer}/user`, {
+          headers: { apikey: options.publishableKey, authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(AUTH_SERVER_TIMEOUT_MS),
+        });
+        if (response.status === 429 || response.status >= 500) return { status: "retry-later" };
+        if (!response.ok) {
+          await response.body?.cancel();
+          return { status: "invalid", reason: `auth server: ${response.status}` };
+        }
+        user = (await response.json()) as { id?: unknown };
       } catch {
         return { status: "retry-later" };
       }
-      await response.body?.cancel();
-      if (response.status === 429 || response.status >= 500) return { status: "retry-later" };
-      if (!response.ok) return { status: "invalid", reason: `auth server: ${response.status}` };
-      // The auth server accepted this exact token: its payload is as good as verified.
+      // The auth server accepted this exact token, so its payload is as good as verified; it
+      // still has to be a session token of this project, as on the local path.
       const claims = payload as AuthClaims;
-      if (typeof claims.sub !== "string" || typeof claims.exp !== "number" || typeof claims.role !== "string") {
-        return { status: "invalid", reason: "missing claims" };
+      const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (user.id !== claims.sub || claims.iss !== issuer || !audience.includes("authenticated") || typeof claims.exp !== "number" || typeof claims.role !== "string") {
+        return { status: "invalid", reason: "not a session token of this project" };
       }
       remember(token, claims);
       return { status: "valid", claims };
