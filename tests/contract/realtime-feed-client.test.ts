@@ -85,6 +85,19 @@ function acceptJoin([joinRef, ref, topic, event, payload]: unknown[], socket: We
   socket.send(JSON.stringify([joinRef, ref, topic, "phx_reply", { status: "ok", response }]));
 }
 
+/** realtime-js subscribed the way the feed subscribes: the reference our client is compared with. */
+async function realtimeJsFeed(url: string, apikey: string, accessToken: () => string): Promise<RealtimeClient> {
+  const reference = new RealtimeClient(`${url}/realtime/v1`, { params: { apikey }, accessToken: async () => accessToken(), transport: WebSocket as never });
+  await reference.setAuth();
+  let status = "";
+  reference
+    .channel("messages-feed")
+    .on("postgres_changes", { event: "*", schema: "public", table: "messages" }, () => undefined)
+    .subscribe((next) => (status = next));
+  await waitUntil(() => status === "SUBSCRIBED", "realtime-js subscribed");
+  return reference;
+}
+
 const token = (suffix: string) => ({ url: "", apikey: "sb_publishable_test", accessToken: `token-${suffix}`, expiresAt: Date.now() / 1000 + 3600 });
 
 describe("the feed's Realtime client speaks the protocol as realtime-js does", () => {
@@ -95,18 +108,7 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
       const ours = watchFeed(async () => access);
       await waitUntil(() => ours.subscribed === 1, "our client subscribed");
 
-      const reference = new RealtimeClient(`${peer.url}/realtime/v1`, {
-        params: { apikey: access.apikey },
-        accessToken: async () => access.accessToken,
-        transport: WebSocket as never,
-      });
-      await reference.setAuth();
-      let status = "";
-      reference
-        .channel("messages-feed")
-        .on("postgres_changes", { event: "*", schema: "public", table: "messages" }, () => undefined)
-        .subscribe((next) => (status = next));
-      await waitUntil(() => status === "SUBSCRIBED", "realtime-js subscribed");
+      const reference = await realtimeJsFeed(peer.url, access.apikey, () => access.accessToken);
       await reference.disconnect();
 
       const [ourUrl, theirUrl] = peer.urls;
@@ -144,18 +146,8 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
         const theirs = issue("theirs");
         const watch = watchFeed(async () => ours());
         await waitUntil(() => peer.sockets.length === 1, "our socket first");
-        const reference = new RealtimeClient(`${peer.url}/realtime/v1`, {
-          params: { apikey: "sb_publishable_test" },
-          accessToken: async () => theirs().accessToken,
-          transport: WebSocket as never,
-        });
-        await reference.setAuth();
-        let status = "";
-        reference
-          .channel("messages-feed")
-          .on("postgres_changes", { event: "*", schema: "public", table: "messages" }, () => undefined)
-          .subscribe((next) => (status = next));
-        await waitUntil(() => watch.subscribed === 1 && status === "SUBSCRIBED", "both subscribed");
+        const reference = await realtimeJsFeed(peer.url, "sb_publishable_test", () => theirs().accessToken);
+        await waitUntil(() => watch.subscribed === 1, "ours subscribed");
 
         const [ourSocket, theirSocket] = peer.sockets;
         const framesOf = (socket: WebSocket | undefined) => {
