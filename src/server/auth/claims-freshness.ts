@@ -55,31 +55,31 @@ export async function claimsAreStale(admin: AdminDatabase, claims: Pick<AuthClai
 }
 
 /** How old the app_metadata version may be: a role change applies within this. */
-const COUNTER_MAX_AGE_MS = 1_000;
+const VERSION_MAX_AGE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
 
-let counter: { value: string; readAt: number } | undefined;
+let version: { value: string; readAt: number } | undefined;
 let reading: Promise<string> | undefined;
 
 /**
  * public.app_metadata_version moves, in the changing transaction, whenever any user's
- * app_metadata changes (a trigger on auth.users). Read at most once per COUNTER_MAX_AGE_MS per
+ * app_metadata changes (a trigger on auth.users). Read at most once per VERSION_MAX_AGE_MS per
  * process, whatever the traffic; the requests meanwhile share one read.
  */
-async function appMetadataCounter(): Promise<string> {
-  if (counter && Date.now() - counter.readAt < COUNTER_MAX_AGE_MS) return counter.value;
-  reading ??= readCounter().finally(() => {
+async function currentAppMetadataVersion(): Promise<string> {
+  if (version && Date.now() - version.readAt < VERSION_MAX_AGE_MS) return version.value;
+  reading ??= readAppMetadataVersion().finally(() => {
     reading = undefined;
   });
   return reading;
 }
 
-async function readCounter(): Promise<string> {
+async function readAppMetadataVersion(): Promise<string> {
   const startedAt = Date.now();
   const [row] = await getDatabase().admin.select({ version: appMetadataVersion.version }).from(appMetadataVersion);
   if (!row) throw new Error("public.app_metadata_version has no row (migrations not applied?)");
-  counter = { value: String(row.version), readAt: startedAt };
-  return counter.value;
+  version = { value: String(row.version), readAt: startedAt };
+  return version.value;
 }
 
 // Process-wide, keyed by user id and the token's app_metadata: it holds only the version at which
@@ -94,7 +94,7 @@ const checked = new Map<string, string>();
  */
 export async function tokenClaimsOutdated(claims: AuthClaims): Promise<boolean> {
   const key = `${claims.sub}:${JSON.stringify(claims.app_metadata ?? {})}`;
-  const current = await appMetadataCounter();
+  const current = await currentAppMetadataVersion();
   if (checked.get(key) === current) return false;
   if (await claimsAreStale(getDatabase().admin, claims)) {
     checked.delete(key);

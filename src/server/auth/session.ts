@@ -46,8 +46,10 @@ const refreshes = new Map<string, Promise<RefreshOutcome>>();
 let verifier: AccessTokenVerifier | undefined;
 
 function accessTokenVerifier(): AccessTokenVerifier {
-  const env = serverEnv();
-  verifier ??= createAccessTokenVerifier({ supabaseUrl: env.VITE_SUPABASE_URL, publishableKey: env.VITE_SUPABASE_PUBLISHABLE_KEY });
+  if (!verifier) {
+    const env = serverEnv();
+    verifier = createAccessTokenVerifier({ supabaseUrl: env.VITE_SUPABASE_URL, publishableKey: env.VITE_SUPABASE_PUBLISHABLE_KEY });
+  }
   return verifier;
 }
 

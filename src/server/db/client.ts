@@ -94,7 +94,7 @@ export interface Database {
    * waited for, so a loader's query costs one round trip instead of two. See ADR 0016.
    */
   read<T>(claims: VerifiedClaims | null, fn: (tx: RlsTransaction) => Promise<T>): Promise<T>;
-  /** `{ admin, rls }` for one request's verified claims. */
+  /** `{ admin, rls, read }` for one request's verified claims. */
   forClaims(claims: VerifiedClaims | null): DrizzleSupabaseClient;
   end(): Promise<void>;
 }
@@ -174,13 +174,13 @@ export function createDatabase(options: DatabaseOptions): Database {
   };
   const dialect = new PgDialect();
 
+  // read() COMMITs still on their way: end() lets them finish before closing the pools.
+  const committing = new Set<Promise<void>>();
+
   // A reserved connection instead of sql.begin(): sql.begin() waits for BEGIN to come back before
   // sending anything else, while here BEGIN, the setup and the caller's first query leave in one
   // write. Statements on one connection run in order, so no query of the caller can run before
   // the setup, and if the setup fails the transaction is aborted and every later query fails too.
-  // read() COMMITs still on their way: end() lets them finish before closing the pools.
-  const committing = new Set<Promise<void>>();
-
   async function transaction<T>(claims: VerifiedClaims | null, fn: (tx: RlsTransaction) => Promise<T>, readOnly: boolean): Promise<T> {
     const parameters = setupParameters(claims);
     const connection = await client.reserve();
