@@ -1,4 +1,5 @@
 import { defineConfig } from "@solidjs/start/config";
+import { rootRelativeBuildPaths } from "./config/build-paths";
 import { clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
 
 export default defineConfig({
@@ -8,6 +9,9 @@ export default defineConfig({
   server: { preset: "node-server", compressPublicAssets: true },
   vite: ({ router }: { router: string }) =>
     router === "client"
-      ? { plugins: [lazyServerFunctionSerialization()], build: { rollupOptions: { output: { manualChunks: clientChunks } } } }
-      : {},
+      ? {
+          plugins: [lazyServerFunctionSerialization(), rootRelativeBuildPaths({ client: true })],
+          build: { rollupOptions: { output: { manualChunks: clientChunks } } },
+        }
+      : { plugins: [rootRelativeBuildPaths({ client: false })] },
 });

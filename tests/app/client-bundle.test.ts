@@ -1,9 +1,12 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 
 const assetsDir = fileURLToPath(new URL("../../.output/public/_build/assets/", import.meta.url));
+const publicDir = fileURLToPath(new URL("../../.output/public/", import.meta.url));
+/** The folder the app under test was built in (no trailing slash). */
+const buildRoot = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 let assets: { name: string; text: string }[] = [];
 
 beforeAll(async () => {
@@ -112,6 +115,31 @@ describe("what a page loads up front (the client build's manifest)", () => {
       expect(response.status).toBe(200);
       expect(response.headers.get("content-encoding")).toBe(encoding);
       expect((await response.text()).length).toBe(text(file ?? "").length);
+    }
+  });
+});
+
+describe("what a build ships does not depend on the folder it was built in", () => {
+  it("no file the server hands out (assets, compressed copies, the client manifest) names that folder", async () => {
+    const files = (await readdir(publicDir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+    expect(files.length).toBeGreaterThan(10);
+    const naming: string[] = [];
+    for (const file of files) {
+      const path = join(file.parentPath, file.name);
+      // .gz/.br copies are compressed: their plain twins are read instead.
+      if (/\.(gz|br)$/.test(file.name)) continue;
+      if ((await readFile(path)).includes(buildRoot)) naming.push(relative(publicDir, path));
+    }
+    expect(naming).toEqual([]);
+  });
+
+  it("form actions (and so no-JS flash cookies) name server functions by root-relative module paths", async () => {
+    const html = await (await fetch(new URL("/login", inject("appUrl")))).text();
+    const actions = [...html.matchAll(/<form[^>]*action="([^"]*)"/g)].map((match) => match[1] ?? "");
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) {
+      const name = new URL(action.replaceAll("&amp;", "&"), inject("appUrl")).searchParams.get("name") ?? "";
+      expect(name, action).toMatch(/^src\/features\/[\w/.-]+\.api\.ts\?/);
     }
   });
 });
