@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import type { Backend } from "../../supabase/embedded/backend.ts";
 import { readConfig } from "../../supabase/embedded/config.ts";
+import { type AppServer, projectRoot as root, startAppServer } from "./app-server.ts";
 import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.ts";
 import { freePort } from "./free-port.ts";
 
@@ -27,10 +26,10 @@ declare module "vitest" {
      * the server), answering how many were open.
      */
     authCounterUrl: string;
+    /** The environment the app server runs with: another instance started with it shares everything. */
+    appEnv: Record<string, string>;
   }
 }
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -41,20 +40,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")}:\n${output}`))));
   });
-}
-
-async function waitForHttp(url: string, app: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (app.exitCode !== null) throw new Error(`the app exited (${app.exitCode}):\n${log()}`);
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`the app did not answer on ${url}:\n${log()}`);
 }
 
 function startCounter(backend: Backend): Promise<{ server: Server; url: string }> {
@@ -94,13 +79,10 @@ function startCounter(backend: Backend): Promise<{ server: Server; url: string }
  */
 export default async function setup(project: TestProject) {
   let stack: EmbeddedStack | undefined;
-  let app: ChildProcess | undefined;
+  let app: AppServer | undefined;
   let counter: Server | undefined;
   const teardown = async () => {
-    if (app && app.exitCode === null) {
-      app.kill("SIGTERM");
-      await once(app, "exit");
-    }
+    await app?.stop();
     counter?.close();
     await stack?.stop();
   };
@@ -119,26 +101,15 @@ export default async function setup(project: TestProject) {
     counter = started.server;
     await building;
 
-    let log = "";
-    app = spawn(process.execPath, [join(root, ".output/server/index.mjs")], {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_ENV: "production",
-        HOST: "127.0.0.1",
-        PORT: String(appPort),
-        TRUST_PROXY: "1",
-        VITE_SUPABASE_URL: backend.apiUrl,
-        VITE_SUPABASE_PUBLISHABLE_KEY: backend.publishableKey,
-        SUPABASE_SECRET_KEY: backend.secretKey,
-        DATABASE_URL: rlsUrl,
-        ADMIN_DATABASE_URL: adminUrl,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    app.stdout?.on("data", (chunk) => (log += chunk));
-    app.stderr?.on("data", (chunk) => (log += chunk));
-    await waitForHttp(`${appUrl}/favicon.svg`, app, () => log);
+    const appEnv = {
+      TRUST_PROXY: "1",
+      VITE_SUPABASE_URL: backend.apiUrl,
+      VITE_SUPABASE_PUBLISHABLE_KEY: backend.publishableKey,
+      SUPABASE_SECRET_KEY: backend.secretKey,
+      DATABASE_URL: rlsUrl,
+      ADMIN_DATABASE_URL: adminUrl,
+    };
+    app = await startAppServer(appPort, appEnv);
 
     project.provide("appUrl", appUrl);
     project.provide("apiUrl", backend.apiUrl);
@@ -148,6 +119,7 @@ export default async function setup(project: TestProject) {
     project.provide("appDatabaseUrl", adminUrl);
     project.provide("authStateDir", stateDir);
     project.provide("authCounterUrl", started.url);
+    project.provide("appEnv", appEnv);
   } catch (error) {
     await teardown();
     throw error;
