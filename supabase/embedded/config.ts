@@ -18,7 +18,11 @@ const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
 /** The part of config.toml the embedded backend honours; everything else is the CLI's business. */
 const ConfigToml = v.object({
-  api: v.object({ port }),
+  api: v.object({
+    port,
+    // The Supabase CLI's own default flipped to false for projects created since 30 May 2026.
+    auto_expose_new_tables: v.optional(v.boolean(), false),
+  }),
   db: v.object({ port, major_version: v.optional(v.number()) }),
   inbucket: v.object({ port }),
   auth: v.object({

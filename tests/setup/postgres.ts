@@ -58,6 +58,9 @@ export async function startTestCluster(): Promise<TestCluster> {
       await prepareDatabase(databaseUrl(cluster.url, TEMPLATE_DATABASE), {
         migrationsDir: paths.migrationsDir,
         seedFile: paths.seedFile,
+        // Always without automatic grants, whatever config.toml says: every suite then proves the
+        // migrations' explicit grants are enough, as on a project created today.
+        autoExposeNewTables: false,
       });
       await admin.unsafe(`alter database ${TEMPLATE_DATABASE} with is_template true allow_connections false`);
     } finally {

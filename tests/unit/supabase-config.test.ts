@@ -18,6 +18,16 @@ describe("supabase/config.toml", () => {
     }
   });
 
+  it("reads [api] auto_expose_new_tables: off in config.toml, and off when absent, as for a project created today", async () => {
+    expect(readConfig().api.auto_expose_new_tables).toBe(false);
+    const dir = await mkdtemp(join(tmpdir(), "config-"));
+    const base = '[db]\nport = 1\n[inbucket]\nport = 1\n[auth]\nsite_url = "http://localhost:3000"\n';
+    await writeFile(join(dir, "absent.toml"), `[api]\nport = 1\n${base}`);
+    expect(readConfig(join(dir, "absent.toml")).api.auto_expose_new_tables).toBe(false);
+    await writeFile(join(dir, "on.toml"), `[api]\nport = 1\nauto_expose_new_tables = true\n${base}`);
+    expect(readConfig(join(dir, "on.toml")).api.auto_expose_new_tables).toBe(true);
+  });
+
   it("names the bad key of a broken config", async () => {
     const dir = await mkdtemp(join(tmpdir(), "config-"));
     const file = join(dir, "config.toml");

@@ -35,7 +35,6 @@ export interface VerifiedClaims {
     provider?: string;
     providers?: string[];
     user_role?: string;
-    claims_admin?: boolean;
     [claim: string]: unknown;
   };
   user_metadata?: Record<string, unknown>;

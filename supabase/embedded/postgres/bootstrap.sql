@@ -41,17 +41,11 @@ alter role authenticated set search_path = "$user", public, extensions;
 alter role service_role set search_path = "$user", public, extensions;
 alter role supabase_auth_admin set search_path = auth, extensions;
 
+-- Default privileges on public are not set here but from config.toml's
+-- `[api] auto_expose_new_tables` (migrate.ts). Nor are grants on existing public tables: this file
+-- is re-run on clusters whose migrations already narrowed them.
 grant usage on schema public to anon, authenticated, service_role;
 grant usage on schema extensions to anon, authenticated, service_role;
-grant all on all tables in schema public to anon, authenticated, service_role;
-grant all on all routines in schema public to anon, authenticated, service_role;
-grant all on all sequences in schema public to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public
-  grant all on tables to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public
-  grant all on routines to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public
-  grant all on sequences to anon, authenticated, service_role;
 
 create schema if not exists auth authorization supabase_auth_admin;
 grant usage on schema auth to anon, authenticated, service_role;

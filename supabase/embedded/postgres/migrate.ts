@@ -49,6 +49,35 @@ async function bootstrap(sql: Sql): Promise<boolean> {
   return true;
 }
 
+/**
+ * Default privileges on `public` as `[api] auto_expose_new_tables` in config.toml asks, the way
+ * `supabase start` applies that setting: Supabase's image grants ALL on every new public table,
+ * sequence and function to anon, authenticated and service_role; projects created since
+ * 30 May 2026 (and every project since 30 October 2026) run the revoke below at creation, so new
+ * tables are reachable only through explicit grants. The revoke leaves TRUNCATE, REFERENCES,
+ * TRIGGER and MAINTAIN in place, as it does on hosted projects. Both directions are applied on
+ * every start, so changing the setting takes effect for tables created afterwards.
+ */
+const DEFAULT_PRIVILEGES = `
+alter default privileges for role postgres in schema public
+  grant all on tables to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  grant all on sequences to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  grant all on functions to anon, authenticated, service_role;`;
+
+const REVOKE_AUTO_EXPOSURE = `
+alter default privileges for role postgres in schema public
+  revoke select, insert, update, delete on tables from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke usage, select on sequences from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  revoke execute on functions from anon, authenticated, service_role;`;
+
+async function applyDefaultPrivileges(sql: Sql, autoExposeNewTables: boolean): Promise<void> {
+  await sql.begin((tx) => tx.unsafe(autoExposeNewTables ? DEFAULT_PRIVILEGES : DEFAULT_PRIVILEGES + REVOKE_AUTO_EXPOSURE));
+}
+
 async function migrate(sql: Sql, dir: string): Promise<string[]> {
   const applied = new Set(
     (await sql<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map(
@@ -79,6 +108,12 @@ export interface PrepareOptions {
   migrationsDir: string;
   /** Applied only when given, i.e. on a database that was just created. */
   seedFile?: string;
+  /**
+   * `[api] auto_expose_new_tables` of config.toml: true gives new public tables the old automatic
+   * grants to anon, authenticated and service_role; false (the default, as on projects created
+   * today) leaves them to each migration's explicit grants.
+   */
+  autoExposeNewTables?: boolean;
 }
 
 export interface PrepareResult {
@@ -102,6 +137,7 @@ export async function prepareDatabase(url: string, options: PrepareOptions): Pro
   try {
     await sql`select pg_advisory_lock(hashtext('embedded-supabase-migrate'))`;
     const bootstrapped = await bootstrap(sql);
+    await applyDefaultPrivileges(sql, options.autoExposeNewTables ?? false);
     const migrations = await migrate(sql, options.migrationsDir);
     let seeded = false;
     if (options.seedFile && existsSync(options.seedFile)) {

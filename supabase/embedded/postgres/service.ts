@@ -50,6 +50,7 @@ export async function startPostgres(options: PostgresServiceOptions = {}): Promi
   const prepared = await prepareDatabase(cluster.url, {
     migrationsDir: paths.migrationsDir,
     seedFile: fresh ? paths.seedFile : undefined,
+    autoExposeNewTables: readConfig().api.auto_expose_new_tables,
   });
   return { cluster, url: cluster.url, startedHere, prepared };
 }

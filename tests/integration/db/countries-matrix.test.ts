@@ -7,18 +7,19 @@ import { BOB, claimsFor, moderatorClaims, only, pgFailure, SEED_COUNTRIES, useRl
 
 /*
  * Supabase's seed-000 table, derived from first principles. `countries` has RLS enabled, SELECT
- * granted to anon and authenticated (Supabase's default grants) and one policy:
+ * granted explicitly to authenticated only (no default grants, ADR 0019) and one policy:
  * `for select to authenticated using (app_metadata.user_role = 'moderator')`.
  *
  *   client                                        RLS on        RLS off
  *   admin (superuser / table owner)               all rows      all rows     owners and superusers skip RLS
  *   rls_client outside rls() (no role switched)   denied        denied       NOINHERIT: no privilege of its own
- *   rls() without claims (anon)                   0 rows        all rows     no policy for anon; the grant alone decides when off
+ *   rls() without claims (anon)                   denied        denied       no grant to anon: RLS is never reached
  *   rls() authenticated, not a moderator          0 rows        all rows     the policy's condition is false
  *   rls() authenticated, user_role in user_metadata  0 rows     all rows     user_metadata is user-editable: never authorises
  *   rls() authenticated, moderator                all rows      all rows     the policy's condition is true
  *
- * With RLS off, a table's grants are the only gate, which is why anon sees everything there.
+ * With RLS off, a table's grants are the only gate, which is why every authenticated user sees
+ * everything there.
  */
 
 const ctx = useRlsDatabase();
@@ -54,7 +55,7 @@ const matrix: Row[] = [
     rlsOff: "denied",
     count: async () => (await rlsClientBare`select * from public.countries`).length,
   },
-  { client: "rls() without claims (anon)", rlsOn: 0, rlsOff: SEED_COUNTRIES, count: viaRls(null) },
+  { client: "rls() without claims (anon)", rlsOn: "denied", rlsOff: "denied", count: viaRls(null) },
   { client: "rls() authenticated user", rlsOn: 0, rlsOff: SEED_COUNTRIES, count: viaRls(claimsFor(BOB)) },
   {
     client: "rls() authenticated, user_role only in user_metadata",

@@ -47,7 +47,8 @@ describe("profiles", () => {
     const read = (claims: VerifiedClaims | null) =>
       ctx.database.rls(claims, (tx) => tx.select().from(profiles).where(inArray(profiles.id, [ALICE, BOB, CAROL])));
     expect(await read(bob)).toHaveLength(3);
-    expect(await read(null)).toHaveLength(0);
+    // anon holds no grant on any table (ADR 0019): refused before RLS is consulted.
+    expect(await pgFailure(read(null))).toMatchObject({ code: "42501" });
   });
 
   it("can be updated by their owner only, and only the username", async () => {
@@ -77,7 +78,7 @@ describe("profiles", () => {
 describe("messages: reading", () => {
   it("public messages are readable by every signed-in user and by no anonymous one", async () => {
     for (const claims of [bob, carol, alice, dave]) expect(await visibleIds(claims)).toContain(SEED_ANNOUNCEMENT);
-    expect(await visibleIds(null)).toEqual([]);
+    expect(await pgFailure(visibleIds(null))).toMatchObject({ code: "42501" });
   });
 
   it("a direct message is readable by its sender and recipient only, not by moderators", async () => {

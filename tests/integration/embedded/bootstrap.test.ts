@@ -104,18 +104,21 @@ describe("roles", () => {
     expect(members.map((m) => m.role)).toEqual(["anon", "authenticated", "service_role"]);
   });
 
-  it("lets authenticated use tables created later in public by default privileges, subject to RLS", async () => {
+  it("gives tables created later in public to authenticated only through an explicit grant, then subject to RLS", async () => {
     await db.sql`create table public.bootstrap_probe (id int primary key, owner uuid)`;
     await db.sql`insert into public.bootstrap_probe values (1, ${claims.sub}), (2, gen_random_uuid())`;
     await db.sql`alter table public.bootstrap_probe enable row level security`;
     await db.sql`create policy own on public.bootstrap_probe for select to authenticated
                  using (owner = (select auth.uid()))`;
-    const rows = await db.sql.begin(async (tx) => {
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-      await tx.unsafe("set local role authenticated");
-      return tx`select id from public.bootstrap_probe`;
-    });
-    expect(rows.map((r) => r.id)).toEqual([1]);
+    const select = () =>
+      db.sql.begin(async (tx) => {
+        await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+        await tx.unsafe("set local role authenticated");
+        return tx`select id from public.bootstrap_probe`;
+      });
+    await expect(select()).rejects.toThrow(/permission denied for table bootstrap_probe/);
+    await db.sql`grant select on public.bootstrap_probe to authenticated`;
+    expect((await select()).map((r) => r.id)).toEqual([1]);
   });
 });
 

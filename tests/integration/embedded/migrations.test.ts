@@ -10,7 +10,7 @@ import { createTestDatabase } from "../../fixtures/database.ts";
 import { databaseUrl } from "../../setup/postgres.ts";
 import { freePort } from "../../setup/free-port.ts";
 
-/** Everything a migration can create, as text, to compare two databases. */
+/** Everything a migration can create, grants included, as text, to compare two databases. */
 async function fingerprint(url: string): Promise<string> {
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
   try {
@@ -23,6 +23,15 @@ async function fingerprint(url: string): Promise<string> {
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ('public', 'auth')
       union all select 'trigger ' || tgname from pg_trigger where not tgisinternal
       union all select 'migration ' || version from supabase_migrations.schema_migrations
+      union all select 'acl ' || c.relname || ' ' || coalesce(c.relacl::text, '-')
+        from pg_class c where c.relnamespace = 'public'::regnamespace
+      union all select 'column acl ' || c.relname || '.' || a.attname || ' ' || a.attacl::text
+        from pg_attribute a join pg_class c on c.oid = a.attrelid
+       where c.relnamespace = 'public'::regnamespace and a.attacl is not null
+      union all select 'function acl ' || p.proname || ' ' || coalesce(p.proacl::text, '-')
+        from pg_proc p where p.pronamespace = 'public'::regnamespace
+      union all select 'default acl ' || d.defaclobjtype::text || ' ' || d.defaclacl::text
+        from pg_default_acl d where d.defaclnamespace = 'public'::regnamespace
       order by 1`;
     return rows.map((row) => row.item).join("\n");
   } finally {
@@ -81,6 +90,40 @@ describe("applying bootstrap, migrations and seed", () => {
       expect(await fingerprint(db.url)).toBe(before);
     } finally {
       await db.drop();
+    }
+  });
+
+  it("honours [api] auto_expose_new_tables: true restores the old automatic grants, the app's tables keep their explicit ones", async () => {
+    const exposed = await emptyDatabase();
+    const template = await createTestDatabase();
+    try {
+      await prepareDatabase(exposed.url, { migrationsDir: paths.migrationsDir, autoExposeNewTables: true });
+      const sql = postgres(exposed.url, { max: 1, onnotice: () => undefined });
+      try {
+        await sql`create table public.probe (id int)`;
+        const [probe] = await sql`select has_table_privilege('authenticated', 'public.probe', 'SELECT') as authenticated,
+                                         has_table_privilege('anon', 'public.probe', 'DELETE') as anon`;
+        expect(probe).toEqual({ authenticated: true, anon: true });
+      } finally {
+        await sql.end();
+      }
+      const appGrants = (fingerprint: string) =>
+        fingerprint.split("\n").filter((line) => /^(column |function )?acl /.test(line) && !line.includes(" probe "));
+      expect(appGrants(await fingerprint(exposed.url))).toEqual(appGrants(await fingerprint(template.url)));
+
+      // Switching the setting back applies to tables created afterwards.
+      await prepareDatabase(exposed.url, { migrationsDir: paths.migrationsDir });
+      const again = postgres(exposed.url, { max: 1, onnotice: () => undefined });
+      try {
+        await again`create table public.probe_after (id int)`;
+        const [row] = await again`select has_table_privilege('authenticated', 'public.probe_after', 'SELECT') as select`;
+        expect(row).toEqual({ select: false });
+      } finally {
+        await again.end();
+      }
+    } finally {
+      await exposed.drop();
+      await template.drop();
     }
   });
 
