@@ -29,6 +29,10 @@ __use_node() {
   fi
 
   if [[ ! -x "$bin/node" ]]; then
+    if [[ "$(uname -sm)" != "Linux x86_64" ]]; then
+      echo "use-node: $(command -v node) is $(node -v), below $minimum; install Node $minimum or later (the pinned Node is for Linux x64 only)" >&2
+      return 1
+    fi
     echo "use-node: $(command -v node) is $(node -v), below $minimum; fetching Node $version" >&2
     mkdir -p "$cache" || return 1
     work="$(mktemp -d "$cache/.fetch.XXXXXX")" || return 1

@@ -96,6 +96,7 @@ export default async function setup(project: TestProject) {
   let stack: EmbeddedStack | undefined;
   let app: ChildProcess | undefined;
   let counter: Server | undefined;
+  let log = "";
   const teardown = async () => {
     if (app && app.exitCode === null) {
       app.kill("SIGTERM");
@@ -119,7 +120,6 @@ export default async function setup(project: TestProject) {
     counter = started.server;
     await building;
 
-    let log = "";
     app = spawn(process.execPath, [join(root, ".output/server/index.mjs")], {
       cwd: root,
       env: {
@@ -152,5 +152,11 @@ export default async function setup(project: TestProject) {
     await teardown();
     throw error;
   }
-  return teardown;
+  return async () => {
+    await teardown();
+    // A runtime the dependencies no longer support says so on the server's output (supabase-js
+    // on Node 20, Node's own DeprecationWarning): fail the run rather than let it scroll by.
+    const deprecated = log.split("\n").filter((line) => /deprecat/i.test(line));
+    if (deprecated.length > 0) throw new Error(`the app server printed deprecation warnings:\n${deprecated.join("\n")}`);
+  };
 }
