@@ -162,9 +162,10 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
     ws.onmessage = (message: MessageEvent) => {
       if (socket === ws) receive(JSON.parse(String(message.data)) as Frame);
     };
-    // An error is always followed by a close event, which reconnects.
-    ws.onerror = () => undefined;
-    ws.onclose = () => {
+    // Browsers follow an error with a close event, but Node 22's WebSocket stays CONNECTING after
+    // a refused connection and never closes: reconnect on whichever comes first (restart() drops
+    // this socket, so the other one is ignored).
+    ws.onerror = ws.onclose = () => {
       if (socket === ws) restart();
     };
   }
