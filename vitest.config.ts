@@ -50,7 +50,7 @@ export default defineConfig({
           globalSetup: ["tests/setup/app.ts"],
           setupFiles: ["tests/setup/fail-on-console-error.ts"],
           // One app server and one auth request counter for the project: files take turns.
-          poolOptions: { forks: { singleFork: true } },
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { RealtimeClient } from "@supabase/realtime-js";
 import { importJWK, SignJWT } from "jose";
 import postgres from "postgres";
-import WebSocket from "ws";
 import { log, main, options, startStack } from "./support.ts";
 
 const opts = options({ subscribers: "1,50,200", messages: 40, intervalMs: 50 });
@@ -77,7 +76,6 @@ main(300, async () => {
           new Promise<void>((resolve, reject) => {
             const client = new RealtimeClient(`${stack.backend.apiUrl}/realtime/v1`, {
               params: { apikey: stack.backend.publishableKey },
-              transport: WebSocket as never,
               accessToken: async () => token,
             });
             clients.push(client);

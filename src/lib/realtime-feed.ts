@@ -33,8 +33,6 @@ export interface LiveFeedOptions {
   onState: (state: ConnectionState) => void;
   /** After every (re)subscription: fetch what was missed while not subscribed. */
   onSubscribed: () => void;
-  /** The browser's WebSocket unless given (Node 20 has none: tests pass the `ws` package). */
-  WebSocket?: new (url: string) => WebSocket;
 }
 
 /** Ask for a new token this long before the current one expires (heartbeats come every 25 s). */
@@ -81,7 +79,6 @@ function convertRow(columns: ChangeData["columns"], record: Record<string, unkno
  * sleeps and network changes.
  */
 export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
-  const Socket = options.WebSocket ?? WebSocket;
   let closed = false;
   let socket: WebSocket | undefined;
   let access: RealtimeAccess | undefined;
@@ -152,7 +149,7 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
     }
     if (closed || mine !== generation || !access) return;
     const url = `${access.url.replace(/^http/, "ws")}/realtime/v1/websocket?apikey=${encodeURIComponent(access.apikey)}&vsn=2.0.0`;
-    const ws = new Socket(url);
+    const ws = new WebSocket(url);
     socket = ws;
     ws.onopen = () => {
       if (socket !== ws) return;
@@ -165,9 +162,10 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
     ws.onmessage = (message: MessageEvent) => {
       if (socket === ws) receive(JSON.parse(String(message.data)) as Frame);
     };
-    // An error is always followed by a close event, which reconnects.
-    ws.onerror = () => undefined;
-    ws.onclose = () => {
+    // Browsers follow an error with a close event, but Node 22's WebSocket stays CONNECTING after
+    // a refused connection and never closes: reconnect on whichever comes first (restart() drops
+    // this socket, so the other one is ignored).
+    ws.onerror = ws.onclose = () => {
       if (socket === ws) restart();
     };
   }

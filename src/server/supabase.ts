@@ -1,7 +1,6 @@
 import { createServerClient } from "@supabase/ssr";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
-import WebSocket from "ws";
 import { serverEnv } from "~/server/env";
 import { type RequestCookies, sessionCookieName, sessionCookieOptions } from "~/server/auth/session-cookies";
 
@@ -18,8 +17,6 @@ export function createRequestClient(cookies: RequestCookies, requestUrl: URL): S
       setAll: (toSet, headers) => cookies.setAll(toSet, headers),
     },
     cookieOptions: { name: sessionCookieName(env.VITE_SUPABASE_URL), ...sessionCookieOptions(requestUrl) },
-    // Node 20 has no global WebSocket; supabase-js refuses to start without one.
-    realtime: { transport: WebSocket as never },
   });
 }
 

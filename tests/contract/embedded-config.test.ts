@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
 import { readConfig, type SupabaseConfig } from "../../supabase/embedded/config.ts";
 import { freePort } from "../setup/free-port.ts";
@@ -37,7 +36,6 @@ async function startVariant(change: (config: SupabaseConfig) => void) {
 function clientOf(server: Backend, key = server.publishableKey): SupabaseClient {
   return createClient(server.apiUrl, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: WebSocket as never },
   });
 }
 

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { loadOrCreateKeys } from "../../supabase/embedded/auth/keys.ts";
 import { signAccessToken } from "../../supabase/embedded/auth/tokens.ts";
 import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
@@ -36,7 +35,6 @@ describe.skipIf(needsDatabase)("Realtime per-subscriber authorization and orderi
     const [alice, bob, carol] = await Promise.all([as("alice"), as("bob"), as("carol")]);
     const anonymous = createClient(backend.url, backend.publishableKey, {
       auth: { persistSession: false, autoRefreshToken: false },
-      realtime: { transport: WebSocket as never },
     });
     clients.push(anonymous);
     const subs: Record<string, Subscription> = {
@@ -152,7 +150,6 @@ describe.skipIf(onlyEmbedded || needsDatabase)("embedded: Realtime token expiry 
     let token = await tokenFor("bob", 2);
     const supabase = createClient(own.apiUrl, own.publishableKey, {
       accessToken: async () => token,
-      realtime: { transport: WebSocket as never },
     });
     try {
       // Otherwise the first join can go out before the callback's token is known (then as anon).
@@ -180,7 +177,6 @@ describe.skipIf(onlyEmbedded || needsDatabase)("embedded: Realtime token expiry 
     const expired = await tokenFor("bob", -30);
     const supabase = createClient(own.apiUrl, own.publishableKey, {
       accessToken: async () => expired,
-      realtime: { transport: WebSocket as never },
     });
     try {
       await supabase.realtime.setAuth();

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { RealtimeClient } from "@supabase/realtime-js";
 import type { Sql } from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { type ConnectionState, connectLiveFeed, type MessageChange, type RealtimeAccess } from "../../src/lib/realtime-feed.ts";
 import { type Change, insertMessage, signedIn, sql, subscribe, type UserName, waitUntil } from "./realtime-support.ts";
 import { freePort } from "../setup/free-port.ts";
@@ -32,7 +32,6 @@ function watchFeed(getAccess: () => Promise<RealtimeAccess>): Watch {
     onChange: (change) => watch.changes.push(change),
     onState: (state) => watch.states.push(state),
     onSubscribed: () => watch.subscribed++,
-    WebSocket: WebSocket as never,
   });
   watch.close = () => connection.close();
   open.push(watch);
@@ -87,7 +86,7 @@ function acceptJoin([joinRef, ref, topic, event, payload]: unknown[], socket: We
 
 /** realtime-js subscribed the way the feed subscribes: the reference our client is compared with. */
 async function realtimeJsFeed(url: string, apikey: string, accessToken: () => string): Promise<RealtimeClient> {
-  const reference = new RealtimeClient(`${url}/realtime/v1`, { params: { apikey }, accessToken: async () => accessToken(), transport: WebSocket as never });
+  const reference = new RealtimeClient(`${url}/realtime/v1`, { params: { apikey }, accessToken: async () => accessToken() });
   await reference.setAuth();
   let status = "";
   reference

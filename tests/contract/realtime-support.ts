@@ -1,5 +1,4 @@
 import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from "@supabase/supabase-js";
-import WebSocket from "ws";
 import { backend, client, database } from "./support.ts";
 
 /** Seeded users (supabase/seed.sql); alice is a moderator. */
@@ -107,10 +106,10 @@ export async function rawSocket(vsn: "1.0.0" | "2.0.0", apikey = backend.publish
   const url = `${backend.url.replace(/^http/, "ws")}/realtime/v1/websocket?apikey=${encodeURIComponent(apikey)}&vsn=${vsn}`;
   const ws = new WebSocket(url);
   const frames: unknown[] = [];
-  ws.on("message", (data) => frames.push(JSON.parse(String(data))));
+  ws.addEventListener("message", (message) => frames.push(JSON.parse(String(message.data))));
   await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
+    ws.addEventListener("open", () => resolve(), { once: true });
+    ws.addEventListener("error", () => reject(new Error(`WebSocket to ${url} failed`)), { once: true });
   });
   return {
     frames,

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import postgres, { type Sql } from "postgres";
 import { inject } from "vitest";
-import WebSocket from "ws";
 
 export const backend = {
   url: inject("contractUrl"),
@@ -43,7 +42,7 @@ export interface ClientOptions {
   requests?: RequestLog[];
 }
 
-/** An unmodified supabase-js client, as a server-side app would build it on Node 20. */
+/** An unmodified supabase-js client, as a server-side app would build it. */
 export function client(options: ClientOptions = {}): SupabaseClient {
   const requests = options.requests;
   const countingFetch: typeof fetch = (input, init) => {
@@ -62,7 +61,6 @@ export function client(options: ClientOptions = {}): SupabaseClient {
       flowType: options.flowType ?? "implicit",
     },
     global: { fetch: countingFetch },
-    realtime: { transport: WebSocket as never },
   });
 }
 

@@ -124,5 +124,11 @@ export default async function setup(project: TestProject) {
     await teardown();
     throw error;
   }
-  return teardown;
+  return async () => {
+    await teardown();
+    // A runtime the dependencies no longer support says so on the server's output (supabase-js
+    // on Node 20, Node's own DeprecationWarning): fail the run rather than let it scroll by.
+    const deprecated = (app?.log() ?? "").split("\n").filter((line) => /deprecat/i.test(line));
+    if (deprecated.length > 0) throw new Error(`the app server printed deprecation warnings:\n${deprecated.join("\n")}`);
+  };
 }
