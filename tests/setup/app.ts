@@ -43,7 +43,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-async function waitForHttp(url: string, app: ChildProcess, log: () => string): Promise<void> {
+export async function waitForHttp(url: string, app: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (app.exitCode !== null) throw new Error(`the app exited (${app.exitCode}):\n${log()}`);
