@@ -19,7 +19,7 @@ export function ErrorPage(props: { error: unknown }) {
       <HttpStatusCode code={status()} />
       <Switch>
         <Match when={status() === 403}>
-          <Title>Not allowed</Title>
+          <Title error>Not allowed</Title>
           <h1>You can’t open this page</h1>
           <p>{message()}</p>
           <p>
@@ -27,7 +27,7 @@ export function ErrorPage(props: { error: unknown }) {
           </p>
         </Match>
         <Match when={status() === 503}>
-          <Title>Temporarily unavailable</Title>
+          <Title error>Temporarily unavailable</Title>
           <HttpHeader name="retry-after" value={String(RETRY_AFTER_SECONDS)} />
           <h1>Temporarily unavailable</h1>
           <p>{message()}</p>
@@ -36,7 +36,7 @@ export function ErrorPage(props: { error: unknown }) {
           </p>
         </Match>
         <Match when={status() === 500}>
-          <Title>Something went wrong</Title>
+          <Title error>Something went wrong</Title>
           <h1>Something went wrong</h1>
           <p>{message()}</p>
           <p>

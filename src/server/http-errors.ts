@@ -9,6 +9,7 @@ import { FORBIDDEN_MESSAGE, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } f
  * itself holds only the message and the status (no stack), so it may cross the RPC boundary.
  */
 export class HttpError extends Error {
+  override name = "HttpError";
   readonly status: 403 | 503;
 
   constructor(status: 403 | 503, message: string) {

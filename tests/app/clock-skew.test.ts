@@ -23,7 +23,7 @@ async function expectRefreshedAndSignedIn(client: AppClient, email: string, befo
   const after = await readSession(client);
   expect(after.refresh_token).not.toBe(before.refresh_token);
   expect(decodeJwt(after.access_token).exp).toBeGreaterThan(Date.now() / 1000 + 90);
-  expect(await authCounts()).toEqual({ "POST /auth/v1/token": 1 });
+  expect((await authCounts())["POST /auth/v1/token"]).toBe(1);
   // The refreshed session is plainly valid: the next request needs nothing.
   const next = await client.request("/protected");
   expect(next.status).toBe(200);
