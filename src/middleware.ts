@@ -1,4 +1,5 @@
 import { createMiddleware } from "@solidjs/start/middleware";
+import { FORBIDDEN_MESSAGE } from "~/lib/http-errors";
 import { isStaticPath } from "~/lib/static-paths";
 import { hasRole } from "~/server/auth/guards";
 import { isProtectedPath, loginRedirectPath, requiredRole } from "~/server/auth/protected-paths";
@@ -6,6 +7,10 @@ import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
 import { serverEnv } from "~/server/env";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
+
+function acceptsHtml(request: Request): boolean {
+  return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
+}
 
 // Validate the environment when the server loads this module, not on some later request.
 serverEnv();
@@ -22,8 +27,11 @@ export default createMiddleware({
     const { claims } = event.locals.auth;
     if (!claims) return redirectWithSessionCookies(event, loginRedirectPath(url), 302);
     const role = requiredRole(url.pathname);
-    if (role && !hasRole(claims, role)) {
-      return new Response("Forbidden: this page is for moderators.", {
+    // A browser gets the 403 page in the site layout: the page renders, and its loader's own
+    // requireRole() refuses before any data is read (those loaders guard /_server calls too).
+    // Plain text only for a client that did not ask for HTML.
+    if (role && !hasRole(claims, role) && !acceptsHtml(event.request)) {
+      return new Response(`Forbidden: ${FORBIDDEN_MESSAGE}`, {
         status: 403,
         headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "private, no-store" },
       });

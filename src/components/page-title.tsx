@@ -1,7 +1,7 @@
 import { createContext, createRenderEffect, type ParentProps, useContext } from "solid-js";
 import { isServer, useAssets } from "solid-js/web";
 
-const TitleContext = createContext<(title: string) => void>();
+const TitleContext = createContext<(title: string, error?: boolean) => void>();
 
 /**
  * Around the whole app, once: on the server it writes the innermost page's title into <head>.
@@ -10,8 +10,15 @@ const TitleContext = createContext<(title: string) => void>();
  */
 export function TitleRoot(props: ParentProps) {
   const titles: string[] = [];
-  if (isServer) useAssets(() => (titles.length ? <title>{titles.at(-1)}</title> : undefined));
-  const setTitle = isServer ? (title: string) => void titles.push(title) : (title: string) => void (document.title = title);
+  // An error page replaces a page that may already have recorded its own title.
+  const errorTitles: string[] = [];
+  if (isServer) useAssets(() => {
+    const title = errorTitles.at(-1) ?? titles.at(-1);
+    return title === undefined ? undefined : <title>{title}</title>;
+  });
+  const setTitle = isServer
+    ? (title: string, error?: boolean) => void (error ? errorTitles : titles).push(title)
+    : (title: string) => void (document.title = title);
   return <TitleContext.Provider value={setTitle}>{props.children}</TitleContext.Provider>;
 }
 
@@ -19,8 +26,8 @@ export function TitleRoot(props: ParentProps) {
  * The document title. Every page sets one (there is no default to fall back to), so last-one-wins
  * is all the app needs; @solidjs/meta's general head manager cost every page ~0.7 KB gzip.
  */
-export function Title(props: { children: string }) {
+export function Title(props: { children: string; error?: boolean }) {
   const setTitle = useContext(TitleContext);
-  createRenderEffect(() => setTitle?.(props.children));
+  createRenderEffect(() => setTitle?.(props.children, props.error));
   return null;
 }

@@ -1,4 +1,6 @@
 import * as v from "valibot";
+import { isDatabaseUnavailable } from "~/server/db/unavailable";
+import { HttpError, serviceUnavailable } from "~/server/http-errors";
 
 export const GENERIC_FAILURE = "Something went wrong. Please try again.";
 
@@ -44,6 +46,12 @@ export async function withPublicErrors<T>(name: string, run: () => Promise<T>): 
   } catch (error) {
     if (error instanceof Response) throw error;
     if (error instanceof FormError) throw publicError(error.message);
+    // A 403 or 503 written for the user; an unreachable database is an outage, not a bug (ADR 0021).
+    if (error instanceof HttpError) throw error;
+    if (isDatabaseUnavailable(error)) {
+      console.warn(`${name}: database unavailable: ${(error as Error).message}`);
+      throw serviceUnavailable();
+    }
     console.error(`${name} failed:`, error);
     throw publicError(GENERIC_FAILURE);
   }

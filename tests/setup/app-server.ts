@@ -2,6 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readConfig } from "../../supabase/embedded/config.ts";
+import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.ts";
+import { freePort } from "./free-port.ts";
 
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -57,4 +60,42 @@ export async function startAppServer(port: number, env: Record<string, string>):
     throw error;
   }
   return { url, process: child, log, stop };
+}
+
+/** What an app server needs to run against `stack`. */
+export function appEnvFor(stack: EmbeddedStack): Record<string, string> {
+  return {
+    // Each test client acts as its own IP through X-Forwarded-For, so per-IP limits stay apart.
+    TRUST_PROXY: "1",
+    VITE_SUPABASE_URL: stack.backend.apiUrl,
+    VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
+    SUPABASE_SECRET_KEY: stack.backend.secretKey,
+    DATABASE_URL: stack.rlsUrl,
+    ADMIN_DATABASE_URL: stack.adminUrl,
+  };
+}
+
+/** A dedicated embedded backend (own cluster, auth, Realtime) and `instances` app servers on it. */
+export async function startDedicatedApp(
+  database: string,
+  instances = 1,
+): Promise<{ stack: EmbeddedStack; apps: AppServer[]; stop(): Promise<void> }> {
+  const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+  const config = readConfig();
+  config.auth.site_url = `http://127.0.0.1:${ports[0]}`;
+  config.auth.additional_redirect_urls = ports.map((port) => `http://127.0.0.1:${port}/**`);
+  config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
+  const stack = await startEmbeddedStack({ database, config });
+  const apps: AppServer[] = [];
+  const stop = async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+    await stack.stop();
+  };
+  try {
+    for (const port of ports) apps.push(await startAppServer(port, appEnvFor(stack)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stack, apps, stop };
 }

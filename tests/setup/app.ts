@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import type { TestProject } from "vitest/node";
 import type { Backend } from "../../supabase/embedded/backend.ts";
 import { readConfig } from "../../supabase/embedded/config.ts";
-import { type AppServer, projectRoot as root, startAppServer } from "./app-server.ts";
+import { type AppServer, appEnvFor, projectRoot as root, startAppServer } from "./app-server.ts";
 import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.ts";
 import { freePort } from "./free-port.ts";
 
@@ -96,19 +96,12 @@ export default async function setup(project: TestProject) {
     config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
     config.auth.email.max_frequency = "0s";
     stack = await startEmbeddedStack({ database: "app", config });
-    const { backend, adminUrl, rlsUrl, stateDir } = stack;
+    const { backend, adminUrl, stateDir } = stack;
     const started = await startCounter(backend);
     counter = started.server;
     await building;
 
-    const appEnv = {
-      TRUST_PROXY: "1",
-      VITE_SUPABASE_URL: backend.apiUrl,
-      VITE_SUPABASE_PUBLISHABLE_KEY: backend.publishableKey,
-      SUPABASE_SECRET_KEY: backend.secretKey,
-      DATABASE_URL: rlsUrl,
-      ADMIN_DATABASE_URL: adminUrl,
-    };
+    const appEnv = appEnvFor(stack);
     app = await startAppServer(appPort, appEnv);
 
     project.provide("appUrl", appUrl);

@@ -29,6 +29,10 @@ export interface TestCluster {
   /** Superuser URL of database `postgres`. */
   url: string;
   stop(): Promise<void>;
+  /** Stops the server and keeps its data (fault tests): every connection to it is cut. */
+  pause(): Promise<void>;
+  /** Starts it again after pause(), on the same port. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -70,7 +74,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     await stop();
     throw error;
   }
-  return { url: cluster.url, stop };
+  return { url: cluster.url, stop, pause: () => cluster.stop("fast"), resume: () => cluster.start() };
 }
 
 export default async function setup(project: TestProject) {

@@ -1,5 +1,6 @@
 import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
+import { forbidden } from "~/server/http-errors";
 import type { AuthClaims } from "./access-token";
 import { loginRedirectPath } from "./protected-paths";
 
@@ -35,7 +36,7 @@ export function hasRole(claims: AuthClaims | null, role: Role): boolean {
 export function requireRole(role: Role): AuthClaims {
   const claims = requireUser();
   if (!hasRole(claims, role)) {
-    throw new Response("Forbidden", { status: 403, headers: { "content-type": "text/plain" } });
+    throw forbidden();
   }
   return claims;
 }

@@ -1,5 +1,6 @@
 import type { FetchEvent } from "@solidjs/start/server";
-import type { SupabaseClient } from "@supabase/supabase-js";
+import { isAuthRetryableFetchError, type SupabaseClient } from "@supabase/supabase-js";
+import { isDatabaseUnavailable } from "~/server/db/unavailable";
 import { serverEnv } from "~/server/env";
 import { createRequestClient } from "~/server/supabase";
 import { type AccessTokenVerifier, type AuthClaims, createAccessTokenVerifier } from "./access-token";
@@ -8,6 +9,7 @@ import {
   type CookieToSet,
   RequestCookies,
   readStoredSession,
+  type StoredSession,
   sessionCookieName,
   sessionCookieOptions,
 } from "./session-cookies";
@@ -27,6 +29,23 @@ export interface RequestAuth {
  * refreshed too, so the change applies within seconds instead of at the next hourly refresh.
  */
 const REFRESH_MARGIN_SECONDS = 90;
+
+/**
+ * How long a request waits for a refresh. auth-js retries an unreachable auth server (or one that
+ * answers 5xx, as GoTrue does while its database is down) for up to 30 s; past this the request
+ * is served as if the auth server were unreachable, and the refresh, still running, is handed to
+ * the next request with the same cookie.
+ */
+const REFRESH_WAIT_MS = 5_000;
+
+/**
+ * How long a request waits for the claims-freshness check (ADR 0014) before it goes on with the
+ * token's own claims, as it does when the database is unreachable (ADR 0021).
+ */
+const FRESHNESS_WAIT_MS = 2_000;
+
+/** The auth server could not be asked (unreachable, 5xx, or slower than REFRESH_WAIT_MS). */
+class RefreshUnavailable extends Error {}
 
 interface RefreshOutcome {
   cookies: CookieToSet[];
@@ -61,9 +80,9 @@ function accessTokenVerifier(): AccessTokenVerifier {
 function refreshOnce(
   event: FetchEvent,
   requestUrl: URL,
-  refreshToken: string,
-  reason: "expiring" | "claims-changed",
+  stored: StoredSession,
 ): Promise<RefreshOutcome> {
+  const refreshToken = stored.refresh_token;
   const running = refreshes.get(refreshToken);
   if (running) return running;
   const flight = (async (): Promise<RefreshOutcome> => {
@@ -73,11 +92,14 @@ function refreshOnce(
       Object.assign(captured.headers, headers);
     });
     const client = createRequestClient(scratch, requestUrl);
-    // getSession() refreshes a token within auth-js's expiry margin (one call); a role change needs
-    // refreshSession(), which rotates a token that is still valid. Neither result is trusted as is:
-    // the new access token goes through the same local verification as any other.
-    const { data } =
-      reason === "expiring" ? await client.auth.getSession() : await client.auth.refreshSession();
+    // auth-js decides from the cookie's expires_at alone, the middleware from that AND the
+    // token's exp (clocks apart, ADR 0021). getSession() refreshes only when expires_at is within
+    // its margin; otherwise refreshSession() rotates (it refreshes once, as its session load does
+    // not). Either way the new access token goes through the same local verification as any other.
+    const authJsSeesExpiry = (stored.expires_at ?? Number.POSITIVE_INFINITY) - Date.now() / 1000 < REFRESH_MARGIN_SECONDS;
+    const { data, error } = authJsSeesExpiry ? await client.auth.getSession() : await client.auth.refreshSession();
+    // A 5xx or a network error: nothing is known about the session, so nothing may be removed.
+    if (!data.session && error && isAuthRetryableFetchError(error)) throw new RefreshUnavailable(error.message);
     captured.accessToken = data.session?.access_token ?? null;
     return captured;
   })();
@@ -87,6 +109,30 @@ function refreshOnce(
   );
   refreshes.set(refreshToken, flight);
   return flight;
+}
+
+function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * ADR 0014's check, unless the database cannot answer (down, or slower than FRESHNESS_WAIT_MS):
+ * then the token's own claims stand, so pages that need no data keep working (ADR 0021).
+ */
+async function claimsOutdated(claims: AuthClaims): Promise<boolean> {
+  const checking = tokenClaimsOutdated(claims);
+  try {
+    return await within(checking, FRESHNESS_WAIT_MS, () => Object.assign(new Error("claims-freshness check timed out"), { code: "CONNECT_TIMEOUT" }));
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    checking.catch(() => undefined);
+    console.warn(`claims freshness not checked (database unavailable): ${(error as Error).message}`);
+    return false;
+  }
 }
 
 /**
@@ -117,17 +163,23 @@ export async function updateSession(event: FetchEvent): Promise<void> {
   let refresh: "expiring" | "claims-changed" | null = null;
   if (result.status === "expired") refresh = "expiring";
   else if (result.status === "valid") {
-    if (result.claims.exp - Date.now() / 1000 < REFRESH_MARGIN_SECONDS) refresh = "expiring";
-    else if (await tokenClaimsOutdated(result.claims)) refresh = "claims-changed";
+    // Whichever of the token's exp and the cookie's expires_at comes first: with the app's and the
+    // auth server's clocks apart they disagree, and either one past means the session needs a
+    // refresh, never a sign-out (ADR 0021).
+    const expiresAt = Math.min(result.claims.exp, stored.expires_at ?? Number.POSITIVE_INFINITY);
+    if (expiresAt - Date.now() / 1000 < REFRESH_MARGIN_SECONDS) refresh = "expiring";
+    else if (await claimsOutdated(result.claims)) refresh = "claims-changed";
   }
 
   if (refresh) {
     let outcome: RefreshOutcome;
     try {
-      outcome = await refreshOnce(event, requestUrl, stored.refresh_token, refresh);
+      outcome = await within(refreshOnce(event, requestUrl, stored), REFRESH_WAIT_MS, () => new RefreshUnavailable("timed out"));
     } catch (error) {
-      // The auth server is unreachable: serve this request signed out, keep the cookies for later.
+      // The auth server is unreachable: keep the cookies for later. A token that is still valid
+      // and only due for a refresh still signs this request in; one whose claims changed does not.
       console.warn(`session refresh failed: ${(error as Error).message}`);
+      if (result.status === "valid" && refresh === "expiring" && result.claims.exp > Date.now() / 1000) auth.claims = result.claims;
       return;
     }
     cookies.setAll(outcome.cookies, outcome.headers);

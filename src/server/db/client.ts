@@ -149,16 +149,22 @@ function withPreparedStatements(connection: postgres.ReservedSql, prepare: boole
   return Object.assign(Object.create(connection) as postgres.Sql, client);
 }
 
+// postgres.js waits 30 s for a connection by default; a database that is unreachable without
+// refusing (a dropped route, a stalled pooler) would hold every request that long (ADR 0021).
+const CONNECT_TIMEOUT_SECONDS = 5;
+
 export function createDatabase(options: DatabaseOptions): Database {
   const prepare = options.prepare ?? true;
   const client = postgres(options.url, {
     max: options.max ?? 10,
+    connect_timeout: CONNECT_TIMEOUT_SECONDS,
     prepare,
     onnotice: () => undefined,
     connection: { application_name: "app-rls" },
   });
   const adminClient = postgres(options.adminUrl, {
     max: options.adminMax ?? 3,
+    connect_timeout: CONNECT_TIMEOUT_SECONDS,
     prepare,
     onnotice: () => undefined,
     connection: { application_name: "app-admin" },
