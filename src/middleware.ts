@@ -6,6 +6,11 @@ import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
 import { serverEnv } from "~/server/env";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
+import {
+  guardServerFunctionRequest,
+  isServerFunctionPath,
+  scrubServerFunctionResponse,
+} from "~/server/boundary/server-function-request";
 
 // Validate the environment when the server loads this module, not on some later request.
 serverEnv();
@@ -16,6 +21,10 @@ export default createMiddleware({
     if (isStaticPath(url.pathname)) return;
     if (isCrossSiteWrite(event.request, url)) {
       return new Response("Cross-site request refused", { status: 403, headers: { "content-type": "text/plain" } });
+    }
+    if (isServerFunctionPath(url.pathname)) {
+      const refused = await guardServerFunctionRequest(event);
+      if (refused) return refused;
     }
     await updateSession(event);
     if (event.request.method !== "GET" || !isProtectedPath(url.pathname)) return;
@@ -28,5 +37,8 @@ export default createMiddleware({
         headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "private, no-store" },
       });
     }
+  },
+  onBeforeResponse: (event, response) => {
+    if (isServerFunctionPath(new URL(event.request.url).pathname)) scrubServerFunctionResponse(response.body);
   },
 });

@@ -2,10 +2,19 @@ import * as v from "valibot";
 
 export const GENERIC_FAILURE = "Something went wrong. Please try again.";
 
-/** Form fields as strings (FormData holds files too; auth forms have none). */
+/**
+ * Form fields as strings (FormData holds files too; the app's forms have none). A NUL is refused
+ * here for every form with its own message: Postgres text cannot hold one, and the insert would
+ * fail as a generic error. (FormData values are USV strings: a lone surrogate already arrived as
+ * U+FFFD.)
+ */
 export function formFields(form: FormData): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const [key, value] of form) if (typeof value === "string") fields[key] = value;
+  for (const [key, value] of form) {
+    if (typeof value !== "string") continue;
+    if (value.includes("\u0000")) throw new FormError("Remove the NUL character (U+0000): text here cannot contain it.");
+    fields[key] = value;
+  }
   return fields;
 }
 
@@ -29,22 +38,4 @@ export function publicError(message: string): Error {
   const error = new Error(message);
   error.stack = "";
   return error;
-}
-
-/**
- * Runs a loader (a `query()` body) or a form action so that only redirects, 403/404 responses and
- * messages written for the user (FormError, which RateLimited is too) reach the browser; anything
- * else is logged here with its detail and replaced by a generic failure (no account enumeration,
- * no internals). Errors are thrown: SolidStart turns a thrown error into the submission's `error`,
- * with JavaScript (X-Error) and without (the flashed form state).
- */
-export async function withPublicErrors<T>(name: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Response) throw error;
-    if (error instanceof FormError) throw publicError(error.message);
-    console.error(`${name} failed:`, error);
-    throw publicError(GENERIC_FAILURE);
-  }
 }
