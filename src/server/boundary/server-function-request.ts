@@ -77,10 +77,16 @@ function refuse(status: number, message: string, instance: string | null): Respo
   return new Response(chunk(JSON.stringify(toCrossJSON(error, options))), { status, headers: serialized });
 }
 
-/** The body, or null when it exceeds the limit (the rest is not read). */
+/**
+ * Past MAX_BODY_BYTES a body is still read (and thrown away) up to this, so the client, which is
+ * still sending, gets to read the 413 instead of a reset connection; beyond it the connection goes.
+ */
+const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
+/** The body, or null when it exceeds the limit. */
 async function readBounded(request: Request): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) {
+  if (declared > MAX_DRAINED_BYTES) {
     await request.body?.cancel();
     return null;
   }
@@ -92,12 +98,13 @@ async function readBounded(request: Request): Promise<Uint8Array<ArrayBuffer> | 
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > MAX_DRAINED_BYTES) {
       await reader.cancel();
       return null;
     }
-    chunks.push(value);
+    if (size <= MAX_BODY_BYTES) chunks.push(value);
   }
+  if (size > MAX_BODY_BYTES) return null;
   const body = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
