@@ -2,19 +2,10 @@ import * as v from "valibot";
 
 export const GENERIC_FAILURE = "Something went wrong. Please try again.";
 
-/**
- * Form fields as strings (FormData holds files too; the app's forms have none). A NUL is refused
- * here for every form with its own message: Postgres text cannot hold one, and the insert would
- * fail as a generic error. (FormData values are USV strings: a lone surrogate already arrived as
- * U+FFFD.)
- */
+/** Form fields as strings (FormData holds files too; the app's forms have none). */
 export function formFields(form: FormData): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const [key, value] of form) {
-    if (typeof value !== "string") continue;
-    if (value.includes("\u0000")) throw new FormError("Remove the NUL character (U+0000): text here cannot contain it.");
-    fields[key] = value;
-  }
+  for (const [key, value] of form) if (typeof value === "string") fields[key] = value;
   return fields;
 }
 

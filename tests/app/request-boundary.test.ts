@@ -168,7 +168,7 @@ describe("malformed requests get a 4xx that says why (issue 11, item 4)", () => 
   it("a NUL or a control character in a message, a lone surrogate in an argument: its own message, nothing stored", async () => {
     const client = await signedIn("/messages");
     const cases: [string, string][] = [
-      ["before\u0000after", "Remove the NUL character (U+0000): text here cannot contain it."],
+      ["before\u0000after", "Remove the NUL character (U+0000): a message cannot contain it."],
       ["bell\u0007", "Remove the control characters: a message may hold text, tabs and line breaks."],
     ];
     for (const [body, message] of cases) {
