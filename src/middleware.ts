@@ -7,6 +7,11 @@ import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
 import { serverEnv } from "~/server/env";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
+import {
+  guardServerFunctionRequest,
+  isServerFunctionPath,
+  scrubServerFunctionResponse,
+} from "~/server/boundary/server-function-request";
 
 function acceptsHtml(request: Request): boolean {
   return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
@@ -22,6 +27,10 @@ export default createMiddleware({
     if (isCrossSiteWrite(event.request, url)) {
       return new Response("Cross-site request refused", { status: 403, headers: { "content-type": "text/plain" } });
     }
+    if (isServerFunctionPath(url.pathname)) {
+      const refused = await guardServerFunctionRequest(event);
+      if (refused) return refused;
+    }
     await updateSession(event);
     if (event.request.method !== "GET" || !isProtectedPath(url.pathname)) return;
     const { claims } = event.locals.auth;
@@ -36,5 +45,8 @@ export default createMiddleware({
         headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "private, no-store" },
       });
     }
+  },
+  onBeforeResponse: (event, response) => {
+    if (isServerFunctionPath(new URL(event.request.url).pathname)) scrubServerFunctionResponse(response.body);
   },
 });

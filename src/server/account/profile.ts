@@ -4,7 +4,8 @@ import { requireUser } from "~/server/auth/guards";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
 import { postgresErrorCode } from "~/server/db/errors";
 import { profiles, USERNAME_PATTERN } from "~/server/db/schema";
-import { FormError, parseForm, withPublicErrors } from "~/server/forms";
+import { serverAction, serverQuery } from "~/server/boundary/server-function";
+import { FormError, parseForm } from "~/server/forms";
 
 const UsernameForm = v.object({
   username: v.pipe(
@@ -15,31 +16,27 @@ const UsernameForm = v.object({
   ),
 });
 
-export function accountPage() {
-  return withPublicErrors("getAccount", async () => {
-    const claims = requireUser();
-    const [profile] = await createDrizzleSupabaseClient(claims).read((tx) =>
-      tx
-        .select({ username: profiles.username, usernameSet: profiles.usernameSet })
-        .from(profiles)
-        .where(eq(profiles.id, claims.sub)),
-    );
-    return { email: claims.email ?? "", username: profile?.username ?? "", usernameSet: profile?.usernameSet ?? false };
-  });
-}
+export const accountPage = serverQuery("getAccount", async () => {
+  const claims = requireUser();
+  const [profile] = await createDrizzleSupabaseClient(claims).read((tx) =>
+    tx
+      .select({ username: profiles.username, usernameSet: profiles.usernameSet })
+      .from(profiles)
+      .where(eq(profiles.id, claims.sub)),
+  );
+  return { email: claims.email ?? "", username: profile?.username ?? "", usernameSet: profile?.usernameSet ?? false };
+});
 
-export function updateUsername(form: FormData) {
-  return withPublicErrors("updateUsername", async () => {
-    const claims = requireUser();
-    const { username } = parseForm(UsernameForm, form);
-    try {
-      await createDrizzleSupabaseClient(claims).rls((tx) =>
-        tx.update(profiles).set({ username }).where(eq(profiles.id, claims.sub)),
-      );
-    } catch (error) {
-      if (postgresErrorCode(error) === "23505") throw new FormError("That username is taken.");
-      throw error;
-    }
-    return { username };
-  });
-}
+export const updateUsername = serverAction("updateUsername", async (form) => {
+  const claims = requireUser();
+  const { username } = parseForm(UsernameForm, form);
+  try {
+    await createDrizzleSupabaseClient(claims).rls((tx) =>
+      tx.update(profiles).set({ username }).where(eq(profiles.id, claims.sub)),
+    );
+  } catch (error) {
+    if (postgresErrorCode(error) === "23505") throw new FormError("That username is taken.");
+    throw error;
+  }
+  return { username };
+});

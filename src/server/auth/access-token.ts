@@ -30,6 +30,14 @@ export type Verification =
   | { status: "retry-later" };
 
 const ASYMMETRIC = ["ES256", "RS256"];
+
+/**
+ * GoTrue's `sub` is the user's uuid, and the app hands it to Postgres as one (RLS claims, the
+ * claims-freshness lookup). A validly signed token with any other `sub` (another issuer's token
+ * signed with a shared key, a hand-made one) is not a session of this project: it is refused here,
+ * so the request is signed out instead of failing on a uuid cast further in.
+ */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CACHED_TOKENS = 10_000;
 /** Tokens the auth server is asked about per second (burst: twice as many), per process. */
 const AUTH_SERVER_CHECKS_PER_SECOND = 20;
@@ -113,7 +121,7 @@ export function createAccessTokenVerifier(options: {
       // still has to be a session token of this project, as on the local path.
       const claims = payload as AuthClaims;
       const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (user.id !== claims.sub || claims.iss !== issuer || !audience.includes("authenticated") || typeof claims.exp !== "number" || typeof claims.role !== "string") {
+      if (user.id !== claims.sub || typeof claims.sub !== "string" || !USER_ID.test(claims.sub) || claims.iss !== issuer || !audience.includes("authenticated") || typeof claims.exp !== "number" || typeof claims.role !== "string") {
         return { status: "invalid", reason: "not a session token of this project" };
       }
       remember(token, claims);
@@ -147,6 +155,7 @@ export function createAccessTokenVerifier(options: {
         requiredClaims: ["sub", "exp", "role"],
       });
       const claims = payload as AuthClaims;
+      if (!USER_ID.test(claims.sub)) return { status: "invalid", reason: "sub is not a user id" };
       remember(token, claims);
       return { status: "valid", claims };
     } catch (error) {

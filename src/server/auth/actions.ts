@@ -1,12 +1,13 @@
 import { redirect } from "@solidjs/router";
 import type { AuthError } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
-import * as v from "valibot";
 import { safeNextPath } from "~/lib/safe-redirect";
 import { getSupabaseServerClient } from "~/server/supabase";
-import { FormError, GENERIC_FAILURE, parseForm, withPublicErrors } from "~/server/forms";
+import { serverAction } from "~/server/boundary/server-function";
+import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import {
   ForgotPasswordForm,
+  LocalProviderForm,
   MagicLinkForm,
   SignInForm,
   SignOutForm,
@@ -52,110 +53,96 @@ function logAuthError(name: string, error: AuthError): void {
   console.warn(`${name}: ${error.code ?? error.status ?? "error"} ${error.message}`);
 }
 
-export function signIn(form: FormData) {
-  return withPublicErrors("signIn", async () => {
-    const input = parseForm(SignInForm, form);
-    await consumeAuthAttempt(limits.signIn, input.email);
-    const { error } = await getSupabaseServerClient().auth.signInWithPassword({
-      email: input.email,
-      password: input.password,
-    });
-    if (error) {
-      logAuthError("signIn", error);
-      if (error.code === "email_not_confirmed") {
-        throw new FormError("Confirm your email address first: we sent you a link.");
-      }
-      if (error.code === "over_request_rate_limit") throw new FormError("Too many attempts. Try again later.");
-      throw new FormError("Invalid email or password.");
+export const signIn = serverAction("signIn", async (form) => {
+  const input = parseForm(SignInForm, form);
+  await consumeAuthAttempt(limits.signIn, input.email);
+  const { error } = await getSupabaseServerClient().auth.signInWithPassword({
+    email: input.email,
+    password: input.password,
+  });
+  if (error) {
+    logAuthError("signIn", error);
+    if (error.code === "email_not_confirmed") {
+      throw new FormError("Confirm your email address first: we sent you a link.");
     }
-    return await signedInRedirect(input.next);
-  });
-}
+    if (error.code === "over_request_rate_limit") throw new FormError("Too many attempts. Try again later.");
+    throw new FormError("Invalid email or password.");
+  }
+  return await signedInRedirect(input.next);
+});
 
-export function sendMagicLink(form: FormData) {
-  return withPublicErrors("sendMagicLink", async () => {
-    const input = parseForm(MagicLinkForm, form);
-    await consumeAuthAttempt(limits.sendMail, input.email);
-    const { error } = await getSupabaseServerClient().auth.signInWithOtp({
-      email: input.email,
-      options: { shouldCreateUser: false, emailRedirectTo: appUrl("/auth/callback", input.next) },
-    });
-    // Same answer whether or not the address has an account.
-    if (error && error.code !== "otp_disabled" && error.code !== "user_not_found") logAuthError("sendMagicLink", error);
-    return { sent: true as const, email: input.email };
+export const sendMagicLink = serverAction("sendMagicLink", async (form) => {
+  const input = parseForm(MagicLinkForm, form);
+  await consumeAuthAttempt(limits.sendMail, input.email);
+  const { error } = await getSupabaseServerClient().auth.signInWithOtp({
+    email: input.email,
+    options: { shouldCreateUser: false, emailRedirectTo: appUrl("/auth/callback", input.next) },
   });
-}
+  // Same answer whether or not the address has an account.
+  if (error && error.code !== "otp_disabled" && error.code !== "user_not_found") logAuthError("sendMagicLink", error);
+  return { sent: true as const, email: input.email };
+});
 
-export function signUp(form: FormData) {
-  return withPublicErrors("signUp", async () => {
-    const input = parseForm(SignUpForm, form);
-    await consumeAuthAttempt(limits.signUp, input.email);
-    const { data, error } = await getSupabaseServerClient().auth.signUp({
-      email: input.email,
-      password: input.password,
-      options: { emailRedirectTo: appUrl("/auth/confirm", input.next) },
-    });
-    if (error) {
-      logAuthError("signUp", error);
-      if (error.code === "weak_password") throw new FormError("Choose a stronger password.");
-      if (error.code === "user_already_exists") throw new FormError("Could not sign up with that email. Try signing in.");
-      throw new FormError(GENERIC_FAILURE);
-    }
-    if (data.session) return await signedInRedirect(input.next);
-    return { checkEmail: true as const, email: input.email };
+export const signUp = serverAction("signUp", async (form) => {
+  const input = parseForm(SignUpForm, form);
+  await consumeAuthAttempt(limits.signUp, input.email);
+  const { data, error } = await getSupabaseServerClient().auth.signUp({
+    email: input.email,
+    password: input.password,
+    options: { emailRedirectTo: appUrl("/auth/confirm", input.next) },
   });
-}
+  if (error) {
+    logAuthError("signUp", error);
+    if (error.code === "weak_password") throw new FormError("Choose a stronger password.");
+    if (error.code === "user_already_exists") throw new FormError("Could not sign up with that email. Try signing in.");
+    throw new FormError(GENERIC_FAILURE);
+  }
+  if (data.session) return await signedInRedirect(input.next);
+  return { checkEmail: true as const, email: input.email };
+});
 
-export function requestPasswordReset(form: FormData) {
-  return withPublicErrors("requestPasswordReset", async () => {
-    const input = parseForm(ForgotPasswordForm, form);
-    await consumeAuthAttempt(limits.sendMail, input.email);
-    const { error } = await getSupabaseServerClient().auth.resetPasswordForEmail(input.email, {
-      redirectTo: appUrl("/auth/confirm", "/account/update-password"),
-    });
-    if (error) logAuthError("requestPasswordReset", error);
-    return { sent: true as const, email: input.email };
+export const requestPasswordReset = serverAction("requestPasswordReset", async (form) => {
+  const input = parseForm(ForgotPasswordForm, form);
+  await consumeAuthAttempt(limits.sendMail, input.email);
+  const { error } = await getSupabaseServerClient().auth.resetPasswordForEmail(input.email, {
+    redirectTo: appUrl("/auth/confirm", "/account/update-password"),
   });
-}
+  if (error) logAuthError("requestPasswordReset", error);
+  return { sent: true as const, email: input.email };
+});
 
-export function updatePassword(form: FormData) {
-  return withPublicErrors("updatePassword", async () => {
-    const claims = requireUser();
-    const input = parseForm(UpdatePasswordForm, form);
-    await consumeAuthAttempt(limits.updatePassword, claims.sub);
-    const { error } = await getSupabaseServerClient().auth.updateUser({ password: input.password });
-    if (error) {
-      logAuthError("updatePassword", error);
-      if (error.code === "same_password") throw new FormError("Choose a password you have not used here.");
-      if (error.code === "weak_password") throw new FormError("Choose a stronger password.");
-      throw new FormError(GENERIC_FAILURE);
-    }
-    throw redirect("/account?password=updated");
-  });
-}
+export const updatePassword = serverAction("updatePassword", async (form) => {
+  const claims = requireUser();
+  const input = parseForm(UpdatePasswordForm, form);
+  await consumeAuthAttempt(limits.updatePassword, claims.sub);
+  const { error } = await getSupabaseServerClient().auth.updateUser({ password: input.password });
+  if (error) {
+    logAuthError("updatePassword", error);
+    if (error.code === "same_password") throw new FormError("Choose a password you have not used here.");
+    if (error.code === "weak_password") throw new FormError("Choose a stronger password.");
+    throw new FormError(GENERIC_FAILURE);
+  }
+  throw redirect("/account?password=updated");
+});
 
-export function signOut(form: FormData) {
-  return withPublicErrors("signOut", async () => {
-    const { scope } = parseForm(SignOutForm, form);
-    const { error } = await getSupabaseServerClient().auth.signOut({ scope });
-    if (error) logAuthError("signOut", error);
-    await afterSessionChange();
-    throw redirect("/login?signed_out=1");
-  });
-}
+export const signOut = serverAction("signOut", async (form) => {
+  const { scope } = parseForm(SignOutForm, form);
+  const { error } = await getSupabaseServerClient().auth.signOut({ scope });
+  if (error) logAuthError("signOut", error);
+  await afterSessionChange();
+  throw redirect("/login?signed_out=1");
+});
 
-export function signInWithLocalProvider(form: FormData) {
-  return withPublicErrors("signInWithLocalProvider", async () => {
-    const next = v.parse(v.optional(v.string(), "/"), form.get("next") ?? undefined);
-    const { data, error } = await getSupabaseServerClient().auth.signInWithOAuth({
-      provider: "local" as never,
-      options: { redirectTo: appUrl("/auth/callback", next), skipBrowserRedirect: true },
-    });
-    if (error || !data.url) {
-      if (error) logAuthError("signInWithLocalProvider", error);
-      throw new FormError(GENERIC_FAILURE);
-    }
-    throw redirect(data.url);
+export const signInWithLocalProvider = serverAction("signInWithLocalProvider", async (form) => {
+  const { next } = parseForm(LocalProviderForm, form);
+  const { data, error } = await getSupabaseServerClient().auth.signInWithOAuth({
+    provider: "local" as never,
+    options: { redirectTo: appUrl("/auth/callback", next), skipBrowserRedirect: true },
   });
-}
+  if (error || !data.url) {
+    if (error) logAuthError("signInWithLocalProvider", error);
+    throw new FormError(GENERIC_FAILURE);
+  }
+  throw redirect(data.url);
+});
 

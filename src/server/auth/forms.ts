@@ -22,6 +22,7 @@ const Next = v.optional(v.string(), "/");
 
 export const SignInForm = v.object({ email: Email, password: Password, next: Next });
 export const MagicLinkForm = v.object({ email: Email, next: Next });
+export const LocalProviderForm = v.object({ next: Next });
 export const SignUpForm = v.object({ email: Email, password: NewPassword, next: Next });
 export const ForgotPasswordForm = v.object({ email: Email });
 export const UpdatePasswordForm = v.pipe(

@@ -22,10 +22,14 @@ export function requireUser(): AuthClaims {
   const { event, auth } = requestAuth();
   if (auth.claims) return auth.claims;
   // Server functions are called from a page; send the user back to that page, not to /_server.
-  const referer = event.request.headers.get("referer");
   const requestUrl = new URL(event.request.url);
-  const back = referer && new URL(referer).origin === requestUrl.origin ? new URL(referer) : requestUrl;
-  throw redirect(loginRedirectPath(back));
+  throw redirect(loginRedirectPath(sameOriginReferer(event.request, requestUrl) ?? requestUrl));
+}
+
+/** The Referer when it is a page of this origin (a client may send anything there). */
+function sameOriginReferer(request: Request, requestUrl: URL): URL | null {
+  const referer = URL.canParse(request.headers.get("referer") ?? "") ? new URL(request.headers.get("referer") ?? "") : null;
+  return referer?.origin === requestUrl.origin ? referer : null;
 }
 
 export function hasRole(claims: AuthClaims | null, role: Role): boolean {

@@ -1,19 +1,13 @@
-import { withPublicErrors } from "~/server/forms";
+import { serverQuery } from "~/server/boundary/server-function";
 import { getClaims, hasRole, requireUser } from "./guards";
 import { authSettings } from "./settings";
 
-export function currentUser() {
-  return withPublicErrors("getCurrentUser", async () => {
-    const claims = getClaims();
-    if (!claims) return null;
-    return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
-  });
-}
+export const currentUser = serverQuery("getCurrentUser", () => {
+  const claims = getClaims();
+  if (!claims) return null;
+  return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
+});
 
-export function authOptions() {
-  return withPublicErrors("getAuthOptions", () => authSettings());
-}
+export const authOptions = serverQuery("getAuthOptions", () => authSettings());
 
-export function protectedPage() {
-  return withPublicErrors("getProtectedPage", async () => ({ email: requireUser().email ?? "" }));
-}
+export const protectedPage = serverQuery("getProtectedPage", () => ({ email: requireUser().email ?? "" }));

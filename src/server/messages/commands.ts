@@ -9,8 +9,25 @@ import type { RlsRunner } from "~/server/db/client";
 import { postgresErrorCode } from "~/server/db/errors";
 import { messages, profiles, USERNAME_PATTERN } from "~/server/db/schema";
 
+/**
+ * C0 controls (but tab and line breaks), DEL and C1 controls: invisible, and some terminals and
+ * log viewers act on them. Bidirectional marks and overrides stay allowed: right-to-left text needs
+ * them, and the page renders a message as text, never as markup. (A lone surrogate cannot arrive:
+ * form values are USV strings, so it came in as U+FFFD.)
+ */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
+
 const Body = v.pipe(
   v.string("Write a message."),
+  // Postgres text cannot hold a NUL: without this check the insert fails as a generic error.
+  v.check((value) => !value.includes("\u0000"), "Remove the NUL character (U+0000): a message cannot contain it."),
+  v.check((value) => !hasControlCharacter(value), "Remove the control characters: a message may hold text, tabs and line breaks."),
   v.trim(),
   v.nonEmpty("Write a message."),
   v.maxLength(MESSAGE_MAX_LENGTH, `Keep it under ${MESSAGE_MAX_LENGTH} characters.`),

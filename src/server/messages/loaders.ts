@@ -1,53 +1,62 @@
 import { redirect } from "@solidjs/router";
-import type { FeedCursor } from "~/features/messages/message-types";
+import * as v from "valibot";
 import { requireRole } from "~/server/auth/guards";
+import { serverFunction, serverQuery, Timestamp, Uuid } from "~/server/boundary/server-function";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
-import { withPublicErrors } from "~/server/forms";
 import { changesSince, conversationPartners, conversationWith, publicFeedPage, usernames } from "./feed";
 import { requestDatabase } from "./request-database";
 
-export function feedPage(before: FeedCursor | null) {
-  return withPublicErrors("getFeed", async () => {
-    const { read, claims } = requestDatabase();
-    const page = await read((tx) => publicFeedPage(tx, before));
-    return { ...page, me: { id: claims.sub, isModerator: claims.app_metadata?.user_role === "moderator" } };
-  });
-}
+/** A keyset position as the feed hands them out; null (or nothing) means the newest end. */
+const Cursor = v.nullish(
+  v.object({ createdAt: Timestamp, id: Uuid }, "expected null or a feed cursor { createdAt, id }."),
+  null,
+);
 
-export function changes(cursor: FeedCursor | null, changedSince: string | null) {
-  return withPublicErrors("getChangesSince", async () => {
+export const feedPage = serverFunction("getFeed", v.tuple([Cursor]), async (before) => {
+  const { read, claims } = requestDatabase();
+  const page = await read((tx) => publicFeedPage(tx, before));
+  return { ...page, me: { id: claims.sub, isModerator: claims.app_metadata?.user_role === "moderator" } };
+});
+
+export const changes = serverFunction(
+  "getChangesSince",
+  v.tuple([Cursor, v.nullish(Timestamp, null)]),
+  async (cursor, changedSince) => {
     const { read } = requestDatabase();
     return read((tx) => changesSince(tx, cursor, changedSince));
-  });
-}
+  },
+);
 
-export function usernamesOf(ids: string[]) {
-  return withPublicErrors("getUsernames", async () => {
+export const usernamesOf = serverFunction(
+  "getUsernames",
+  v.tuple([v.pipe(v.array(Uuid, "expected a list of user ids."), v.maxLength(100, "ask for at most 100 user ids."))]),
+  async (ids) => {
     const { read } = requestDatabase();
-    return read((tx) => usernames(tx, ids.slice(0, 100)));
-  });
-}
+    return read((tx) => usernames(tx, ids));
+  },
+);
 
-export function conversations() {
-  return withPublicErrors("getConversations", async () => {
-    const { read, claims } = requestDatabase();
-    return read((tx) => conversationPartners(tx, claims.sub));
-  });
-}
+export const conversations = serverQuery("getConversations", async () => {
+  const { read, claims } = requestDatabase();
+  return read((tx) => conversationPartners(tx, claims.sub));
+});
 
-export function conversationPage(username: string) {
-  return withPublicErrors("getConversation", async () => {
-    const { read, claims } = requestDatabase();
-    const result = await read((tx) => conversationWith(tx, claims.sub, username));
-    if (!result) throw redirect("/messages/direct?unknown=1");
-    return { ...result, me: { id: claims.sub } };
-  });
-}
+// Any string that is not a username just finds no one; a NUL would reach Postgres as an error.
+const UsernameArgument = v.pipe(
+  v.string("expected a username."),
+  v.maxLength(64, "expected a username."),
+  v.check((value) => !value.includes("\u0000") && !/\p{Cs}/u.test(value), "expected a username."),
+);
 
-export function moderationQueue() {
-  return withPublicErrors("getModerationQueue", async () => {
-    const claims = requireRole("moderator");
-    const page = await createDrizzleSupabaseClient(claims).read((tx) => publicFeedPage(tx, null));
-    return { messages: page.messages, me: claims.sub };
-  });
-}
+export const conversationPage = serverFunction("getConversation", v.tuple([UsernameArgument]), async (username) => {
+  const { read, claims } = requestDatabase();
+  const result = await read((tx) => conversationWith(tx, claims.sub, username));
+  if (!result) throw redirect("/messages/direct?unknown=1");
+  return { ...result, me: { id: claims.sub } };
+});
+
+export const moderationQueue = serverQuery("getModerationQueue", async () => {
+  const claims = requireRole("moderator");
+  const page = await createDrizzleSupabaseClient(claims).read((tx) => publicFeedPage(tx, null));
+  return { messages: page.messages, me: claims.sub };
+});

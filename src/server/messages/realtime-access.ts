@@ -2,7 +2,7 @@ import { getRequestEvent } from "solid-js/web";
 import { requireUser } from "~/server/auth/guards";
 import { readStoredSession, sessionCookieName } from "~/server/auth/session-cookies";
 import { serverEnv } from "~/server/env";
-import { withPublicErrors } from "~/server/forms";
+import { serverQuery } from "~/server/boundary/server-function";
 
 export interface RealtimeAccess {
   url: string;
@@ -16,19 +16,17 @@ export interface RealtimeAccess {
  * The access token of this request's verified session. The middleware already refreshed it when
  * it was near expiry, so the token handed out has most of its lifetime left.
  */
-export function realtimeAccess(): Promise<RealtimeAccess> {
-  return withPublicErrors("getRealtimeAccess", async () => {
-    const claims = requireUser();
-    const event = getRequestEvent();
-    if (!event) throw new Error("realtimeAccess outside a request");
-    const env = serverEnv();
-    const session = await readStoredSession(event.locals.auth.cookies, sessionCookieName(env.VITE_SUPABASE_URL));
-    if (!session) throw new Error("verified claims without a session cookie");
-    return {
-      url: env.VITE_SUPABASE_URL,
-      apikey: env.VITE_SUPABASE_PUBLISHABLE_KEY,
-      accessToken: session.access_token,
-      expiresAt: claims.exp,
-    };
-  });
-}
+export const realtimeAccess = serverQuery("getRealtimeAccess", async (): Promise<RealtimeAccess> => {
+  const claims = requireUser();
+  const event = getRequestEvent();
+  if (!event) throw new Error("realtimeAccess outside a request");
+  const env = serverEnv();
+  const session = await readStoredSession(event.locals.auth.cookies, sessionCookieName(env.VITE_SUPABASE_URL));
+  if (!session) throw new Error("verified claims without a session cookie");
+  return {
+    url: env.VITE_SUPABASE_URL,
+    apikey: env.VITE_SUPABASE_PUBLISHABLE_KEY,
+    accessToken: session.access_token,
+    expiresAt: claims.exp,
+  };
+});

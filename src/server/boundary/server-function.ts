@@ -1,0 +1,80 @@
+import { getRequestEvent } from "solid-js/web";
+import * as v from "valibot";
+import { isDatabaseUnavailable } from "~/server/db/unavailable";
+import { FormError, GENERIC_FAILURE, publicError } from "~/server/forms";
+import { HttpError, serviceUnavailable } from "~/server/http-errors";
+
+/**
+ * Runs a server function's body so that only redirects, 403/404 responses and messages written
+ * for the user (FormError, which RateLimited is too) reach the browser; anything else is logged
+ * here with its detail and replaced by a generic failure (no account enumeration, no internals).
+ * Errors are thrown: SolidStart turns a thrown error into the submission's `error`, with
+ * JavaScript (its serialized body) and without (the flashed form state).
+ */
+async function withPublicErrors<T>(name: string, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Response) throw error;
+    if (error instanceof FormError) throw publicError(error.message);
+    // A 403 or 503 written for the user; an unreachable database is an outage, not a bug (ADR 0021).
+    if (error instanceof HttpError) throw error;
+    if (isDatabaseUnavailable(error)) {
+      console.warn(`${name}: database unavailable: ${(error as Error).message}`);
+      throw serviceUnavailable();
+    }
+    console.error(`${name} failed:`, error);
+    throw publicError(GENERIC_FAILURE);
+  }
+}
+
+/**
+ * The one way to build what a `"use server"` function in a feature's *.api.ts runs: its arguments
+ * arrive from anyone as decoded JSON, so they are checked against `args` (a valibot tuple) before
+ * `run` sees them, and a wrong shape is a 400 that says what was expected instead of a TypeError
+ * with a stack. Whatever `run` throws goes through withPublicErrors. The request itself (body size,
+ * encoding, Referer) was checked by the middleware (server-function-request.ts).
+ */
+export function serverFunction<TArgs extends v.GenericSchema<unknown, unknown[]>, T>(
+  name: string,
+  args: TArgs,
+  run: (...args: v.InferOutput<TArgs>) => T | Promise<T>,
+): (...args: unknown[]) => Promise<T> {
+  return (...received) =>
+    withPublicErrors(name, () => {
+      const parsed = v.safeParse(args, received);
+      if (!parsed.success) {
+        const event = getRequestEvent();
+        if (event) event.response.status = 400;
+        throw new FormError(`Bad request to ${name}: ${parsed.issues[0].message}`);
+      }
+      return run(...parsed.output);
+    });
+}
+
+const NoArguments = v.tuple([]);
+const FormArgument = v.tuple([v.instance(FormData, "expected the fields of its form (FormData).")]);
+
+/** A server function that takes nothing (a loader). */
+export function serverQuery<T>(name: string, run: () => T | Promise<T>): () => Promise<T> {
+  return serverFunction(name, NoArguments, run);
+}
+
+/** A form action: its one argument is the submitted form. */
+export function serverAction<T>(name: string, run: (form: FormData) => T | Promise<T>): (form: FormData) => Promise<T> {
+  return serverFunction(name, FormArgument, run);
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+
+/** A UTC timestamp as the feed writes them, for a real calendar date Postgres can store. */
+export const Timestamp = v.pipe(
+  v.string("expected a timestamp string."),
+  v.regex(ISO_TIMESTAMP, "expected a UTC timestamp like 2026-01-31T12:00:00.000000Z."),
+  v.check((value) => {
+    const time = Date.parse(value);
+    return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === value.slice(0, 19) && value >= "1970";
+  }, "expected a timestamp on a real date after 1970."),
+);
+
+export const Uuid = v.pipe(v.string("expected a uuid."), v.uuid("expected a uuid."));
