@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "smol-toml";
 import * as v from "valibot";
@@ -66,6 +66,9 @@ const ConfigToml = v.object({
 export type SupabaseConfig = v.InferOutput<typeof ConfigToml>;
 
 export function readConfig(file = projectPaths().configToml): SupabaseConfig {
+  if (!existsSync(file)) {
+    throw new Error(`${file} not found: run in a Supabase project folder, or name it (workdir, --workdir)`);
+  }
   const result = v.safeParse(ConfigToml, parse(readFileSync(file, "utf8")));
   if (!result.success) {
     const issue = result.issues[0];
