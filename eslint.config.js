@@ -3,7 +3,7 @@ import solid from "eslint-plugin-solid/configs/typescript";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".cache/", ".output/", ".vinxi/", "node_modules/", "supabase/embedded/.data/", "tests/.tmp/"] },
+  { ignores: [".cache/", ".output/", ".vinxi/", "node_modules/", "tests/.tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

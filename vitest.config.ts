@@ -28,14 +28,27 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The local Supabase package's own suites, run against this project's supabase/ folder.
+      {
+        extends: true,
+        test: {
+          name: "local-supabase",
+          include: ["packages/local-supabase/tests/{unit,integration}/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["packages/local-supabase/tests/setup/postgres.ts"],
+          setupFiles: ["packages/local-supabase/tests/setup/fail-on-console-error.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         extends: true,
         test: {
           name: "contract",
-          include: ["tests/contract/**/*.test.ts"],
+          include: ["packages/local-supabase/tests/contract/**/*.test.ts"],
           environment: "node",
-          globalSetup: ["tests/setup/backend.ts"],
-          setupFiles: ["tests/setup/fail-on-console-error.ts"],
+          globalSetup: ["packages/local-supabase/tests/setup/contract.ts"],
+          setupFiles: ["packages/local-supabase/tests/setup/fail-on-console-error.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

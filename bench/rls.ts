@@ -17,12 +17,12 @@
  */
 import { desc, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
+import { startLocalSupabase } from "@solidstart-supabase/local-supabase";
 import postgres from "postgres";
 import { createDatabase, type RlsTransaction, type VerifiedClaims } from "../src/server/db/client.ts";
 import { messages } from "../src/server/db/schema.ts";
 import { syncRlsClientPassword } from "../src/server/db/rls-client-login.ts";
-import { withDatabaseUser } from "../supabase/embedded/app-env.ts";
-import { databaseUrl, startTestCluster, TEMPLATE_DATABASE } from "../tests/setup/postgres.ts";
+import { withDatabaseUser } from "../scripts/local-env.ts";
 import { alternate, log, main, median, onCleanup, options, report } from "./support.ts";
 
 const opts = options({ rounds: 5, duration: 2, warmup: 1, concurrency: 8, rows: 20, only: "" });
@@ -46,17 +46,16 @@ const claims: VerifiedClaims = {
 };
 
 await main(300, async () => {
-  const cluster = await startTestCluster();
+  const cluster = await startLocalSupabase({ ephemeral: true, services: "postgres", database: "bench" });
   onCleanup(() => cluster.stop());
   const rlsPassword = "rls-client-bench-password";
-  const superuser = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+  const adminUrl = cluster.dbUrl;
+  const superuser = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   try {
-    await superuser.unsafe(`create database bench template ${TEMPLATE_DATABASE}`);
     await syncRlsClientPassword(superuser, rlsPassword);
   } finally {
     await superuser.end();
   }
-  const adminUrl = databaseUrl(cluster.url, "bench");
   const rlsUrl = withDatabaseUser(adminUrl, "rls_client", rlsPassword);
   const seed = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   await seed`

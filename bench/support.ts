@@ -1,6 +1,6 @@
 /**
- * Shared machinery of the bench/ scripts: a throw-away stack (cluster + embedded backend, from the
- * test harness's own functions), app builds in temporary copies of the project, app processes on
+ * Shared machinery of the bench/ scripts: a throw-away stack (an ephemeral local Supabase, as the
+ * built-app tests start it), app builds in temporary copies of the project, app processes on
  * 127.0.0.1, a sign-in, a bounded keep-alive load generator and the "baseline / ours / ratio"
  * printing. Nothing here touches the project's own .output/ or src/.
  */
@@ -16,11 +16,9 @@ import { fileURLToPath } from "node:url";
 import { combineChunks, createChunks, stringFromBase64URL, stringToBase64URL } from "@supabase/ssr";
 import { decodeJwt, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
 import postgres from "postgres";
-import type { Backend } from "../supabase/embedded/backend.ts";
-import { readConfig } from "../supabase/embedded/config.ts";
-import { startEmbeddedStack } from "../tests/setup/embedded-stack.ts";
+import type { LocalSupabase } from "@solidstart-supabase/local-supabase";
+import { startLocalApp } from "../scripts/local-env.ts";
 import { freePort } from "../tests/setup/free-port.ts";
-import type { TestCluster } from "../tests/setup/postgres.ts";
 
 export const root = fileURLToPath(new URL("..", import.meta.url));
 export const benchDir = fileURLToPath(new URL(".", import.meta.url));
@@ -218,8 +216,7 @@ function run(command: string, args: string[], cwd: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 export interface Stack {
-  cluster: TestCluster;
-  backend: Backend;
+  backend: LocalSupabase;
   /** Superuser URL of the bench database (the app's ADMIN_DATABASE_URL). */
   adminUrl: string;
   /** rls_client URL of the bench database (the app's DATABASE_URL). */
@@ -236,31 +233,37 @@ export interface Stack {
 
 export const JWKS_PATH = "GET /auth/v1/.well-known/jwks.json";
 
-/** The stack tests/setup/app.ts starts (startEmbeddedStack), with its auth requests counted. */
+/** The stack tests/setup/app.ts starts (startLocalApp), with its auth requests counted. */
 export async function startStack(appProcesses = 4): Promise<Stack> {
   const appPorts: number[] = [];
   for (let i = 0; i < appProcesses; i++) appPorts.push(await freePort());
-  const config = readConfig();
-  config.auth.site_url = `http://127.0.0.1:${appPorts[0]}`;
-  config.auth.additional_redirect_urls = appPorts.map((port) => `http://127.0.0.1:${port}/**`);
-  config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000, token_refresh: 100_000 };
-  const { cluster, backend, adminUrl, rlsUrl, stateDir, stop } = await startEmbeddedStack({ database: "bench", config });
-  onCleanup(stop);
+  const { supabase: backend, env } = await startLocalApp(
+    {
+      ephemeral: true,
+      database: "bench",
+      configure: (config) => {
+        config.auth.site_url = `http://127.0.0.1:${appPorts[0]}`;
+        config.auth.additional_redirect_urls = appPorts.map((port) => `http://127.0.0.1:${port}/**`);
+        config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000, token_refresh: 100_000 };
+      },
+    },
+    "rls-client-test-password",
+  );
+  onCleanup(backend.stop);
   const counts = new Map<string, number>();
   const stack: Stack = {
-    cluster,
     backend,
-    adminUrl,
-    rlsUrl,
+    adminUrl: env.ADMIN_DATABASE_URL,
+    rlsUrl: env.DATABASE_URL,
     counts,
     appPorts,
-    stateDir,
+    stateDir: backend.dataDir,
     jwksOverride: null,
   };
   // Count every auth API request; answer the JWKS from stack.jwksOverride when one is set.
-  const handlers = backend.server.listeners("request") as ((request: IncomingMessage, response: ServerResponse) => void)[];
-  backend.server.removeAllListeners("request");
-  backend.server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+  const handlers = backend.apiServer.listeners("request") as ((request: IncomingMessage, response: ServerResponse) => void)[];
+  backend.apiServer.removeAllListeners("request");
+  backend.apiServer.on("request", (request: IncomingMessage, response: ServerResponse) => {
     const key = `${request.method} ${new URL(request.url ?? "/", "http://x").pathname}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     if (key === JWKS_PATH && stack.jwksOverride) {
@@ -269,7 +272,7 @@ export async function startStack(appProcesses = 4): Promise<Stack> {
       response.end(JSON.stringify(stack.jwksOverride));
       return;
     }
-    for (const handler of handlers) handler.call(backend.server, request, response);
+    for (const handler of handlers) handler.call(backend.apiServer, request, response);
   });
   return stack;
 }

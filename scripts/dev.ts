@@ -5,16 +5,20 @@
  *   1. SUPABASE_BACKEND=embedded|cli|env forces one.
  *   2. `.env` (or the shell) sets VITE_SUPABASE_URL → use that project as configured ("env").
  *   3. The Supabase CLI and a running Docker engine → `supabase start` ("cli").
- *   4. Otherwise the embedded local backend (supabase/embedded/).
+ *   4. Otherwise the local Supabase of packages/local-supabase (its startLocalSupabase API).
  * Ctrl-C stops the app and whatever this command started, and nothing else.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv, promisify } from "node:util";
 
 const run = promisify(execFile);
 const vinxiCli = fileURLToPath(new URL("../node_modules/vinxi/bin/cli.mjs", import.meta.url));
+const RLS_CLIENT_PASSWORD_FILE = ".cache/rls-client-password";
 
 type BackendKind = "embedded" | "cli" | "env";
 
@@ -48,28 +52,40 @@ async function chooseBackend(fileEnv: Record<string, string>): Promise<BackendKi
   return "embedded";
 }
 
-async function startEmbedded(): Promise<StartedBackend> {
-  const { startEmbeddedBackend } = await import("../supabase/embedded/serve.ts");
-  const backend = await startEmbeddedBackend({ log: (line) => console.log(`[embedded] ${line}`) });
-  try {
-    await syncDatabaseLogin(backend.appEnv.ADMIN_DATABASE_URL, backend.appEnv.DATABASE_URL);
-  } catch (error) {
-    await backend.stop();
-    throw error;
-  }
-  return { env: backend.appEnv, describe: backend.describe, stop: backend.stop };
+/**
+ * The rls_client password is per machine: generated once into the git-ignored .cache/, so no
+ * credential of the app's own database login is ever committed.
+ */
+async function localRlsClientPassword(): Promise<string> {
+  if (existsSync(RLS_CLIENT_PASSWORD_FILE)) return readFileSync(RLS_CLIENT_PASSWORD_FILE, "utf8").trim();
+  const password = randomBytes(24).toString("base64url");
+  await mkdir(dirname(RLS_CLIENT_PASSWORD_FILE), { recursive: true });
+  await writeFile(RLS_CLIENT_PASSWORD_FILE, `${password}\n`, { mode: 0o600 });
+  return password;
 }
 
-/** The rls_client role comes from a migration without a password; give it DATABASE_URL's. */
-async function syncDatabaseLogin(adminUrl: string, databaseUrl: string): Promise<void> {
-  const { default: postgres } = await import("postgres");
-  const { rlsClientPassword, syncRlsClientPassword } = await import("../src/server/db/rls-client-login.ts");
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+async function startEmbedded(): Promise<StartedBackend> {
+  const { LOCAL_APP_ENV_FILE, startLocalApp } = await import("./local-env.ts");
+  const { supabase, env } = await startLocalApp({ log: (line) => console.log(`[local-supabase] ${line}`) }, await localRlsClientPassword());
   try {
-    await syncRlsClientPassword(admin, rlsClientPassword(databaseUrl));
-  } finally {
-    await admin.end();
+    // For `npm start`, `npm run role`, benchmarks and tools run outside `npm run dev`.
+    await writeFile(
+      LOCAL_APP_ENV_FILE,
+      Object.entries(env)
+        .map(([key, value]) => `${key}=${value}`)
+        .join("\n")
+        .concat("\n"),
+      { mode: 0o600 },
+    );
+  } catch (error) {
+    await supabase.stop();
+    throw error;
   }
+  return {
+    env,
+    describe: `local Supabase (API ${supabase.apiUrl}, mailbox ${supabase.mailboxUrl}, Postgres 127.0.0.1:${new URL(supabase.dbUrl).port})`,
+    stop: supabase.stop,
+  };
 }
 
 async function startCli(): Promise<StartedBackend> {
@@ -78,7 +94,7 @@ async function startCli(): Promise<StartedBackend> {
   if (code !== 0) throw new Error("`supabase start` failed; see its output above");
   const { stdout } = await run("supabase", ["status", "-o", "env"]);
   const status = parseEnv(stdout) as Record<string, string>;
-  const { cliAppEnv } = await import("../supabase/embedded/app-env.ts");
+  const { cliAppEnv } = await import("./local-env.ts");
   return {
     env: cliAppEnv(status),
     describe: `Supabase CLI stack at ${status.API_URL} (left running; stop it with \`supabase stop\`)`,

@@ -7,7 +7,7 @@
  *   npm run role -- sync-db-login     (sets rls_client's password from DATABASE_URL)
  *
  * Reads ADMIN_DATABASE_URL (and DATABASE_URL for sync-db-login) from the environment, `.env`, or
- * the embedded backend's supabase/embedded/.data/app.env.
+ * .cache/app.env, which `npm run dev` writes for the local Supabase.
  */
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -77,8 +77,8 @@ async function main([command, target, roleName]: string[]): Promise<void> {
 }
 
 // Shell variables win; then .env (a backend of your own); then what `npm run dev` wrote for the
-// embedded backend. loadEnvFile never overrides a variable that is already set.
-for (const file of [".env", "supabase/embedded/.data/app.env"]) {
+// local Supabase. loadEnvFile never overrides a variable that is already set.
+for (const file of [".env", ".cache/app.env"]) {
   if (existsSync(file)) process.loadEnvFile(file);
 }
 

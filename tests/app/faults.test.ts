@@ -5,21 +5,21 @@ import { AppClient } from "../fixtures/app-client.ts";
 import { decodeServerFunctionBody } from "../fixtures/server-functions.ts";
 import { expireAccessToken, readSession, writeSession } from "../fixtures/session-tokens.ts";
 import { type AppServer, startDedicatedApp } from "../setup/app-server.ts";
-import type { EmbeddedStack } from "../setup/embedded-stack.ts";
+import type { LocalApp } from "../../scripts/local-env.ts";
 
 // Postgres (and the auth server) are stopped here, so this file runs its own backend and app
 // server: the project's shared ones stay up for every other file.
-let stack: EmbeddedStack;
+let stack: LocalApp;
 let app: AppServer;
 let stopAll: () => Promise<void>;
 let sql: postgres.Sql;
 
 beforeAll(async () => {
   const started = await startDedicatedApp("faults");
-  stack = started.stack;
+  stack = started.local;
   app = started.apps[0] as AppServer;
   stopAll = started.stop;
-  sql = postgres(stack.adminUrl, { max: 2, onnotice: () => undefined });
+  sql = postgres(stack.env.ADMIN_DATABASE_URL, { max: 2, onnotice: () => undefined });
 });
 
 afterAll(async () => {
@@ -83,7 +83,7 @@ describe("Postgres unreachable", () => {
   it("pages that need no data render, pages that need data are a 503 page, calls get 503; all recover", { timeout: 60_000 }, async () => {
     const bob = await signedIn("bob@example.com");
     const functionId = await sendMessageId(bob);
-    await stack.cluster.pause();
+    await stack.supabase.pause();
     try {
       const protectedPage = await bob.request("/protected", { headers: browser });
       expect(protectedPage.status).toBe(200);
@@ -109,7 +109,7 @@ describe("Postgres unreachable", () => {
       // Signed in throughout: no cookie was removed while the database was away.
       expect(bob.lastSetCookies.filter((cookie) => /max-age=0/i.test(cookie))).toEqual([]);
     } finally {
-      await stack.cluster.resume();
+      await stack.supabase.resume();
     }
     const recovered = await untilRecovered(bob);
     expect(await recovered.text()).toContain('data-message-id="');
@@ -164,9 +164,9 @@ describe("fault suite: Postgres stopped and started under load", () => {
       while (sends.length < target) await new Promise((resolve) => setTimeout(resolve, 20));
     };
     await settle(6);
-    await stack.cluster.pause();
+    await stack.supabase.pause();
     await settle(6);
-    await stack.cluster.resume();
+    await stack.supabase.resume();
     await untilRecovered(users[0] as AppClient);
     await settle(6);
     running = false;
@@ -199,13 +199,13 @@ describe("auth server unreachable during a refresh", () => {
     const bob = await signedIn("bob@example.com");
     const session = await readSession(bob);
     const now = Math.floor(Date.now() / 1000);
-    const apiPort = Number(new URL(stack.backend.apiUrl).port);
+    const apiPort = Number(new URL(stack.supabase.apiUrl).port);
     await new Promise<void>((resolve) => {
-      stack.backend.server.close(() => resolve());
-      stack.backend.server.closeAllConnections();
+      stack.supabase.apiServer.close(() => resolve());
+      stack.supabase.apiServer.closeAllConnections();
     });
     try {
-      await expireAccessToken(bob, 60, stack.stateDir);
+      await expireAccessToken(bob, 60, stack.supabase.dataDir);
       const expired = await bob.request("/protected", { headers: browser });
       await expired.body?.cancel();
       expect(expired.status).toBe(302);
@@ -220,7 +220,7 @@ describe("auth server unreachable during a refresh", () => {
       expect(bob.lastSetCookies).toEqual([]);
       expect(bob.sessionCookieNames().length).toBeGreaterThan(0);
     } finally {
-      await new Promise<void>((resolve) => stack.backend.server.listen(apiPort, "127.0.0.1", () => resolve()));
+      await new Promise<void>((resolve) => stack.supabase.apiServer.listen(apiPort, "127.0.0.1", () => resolve()));
     }
     let refreshed = false;
     for (let attempt = 0; attempt < 50 && !refreshed; attempt++) {

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readConfig } from "../../supabase/embedded/config.ts";
-import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.ts";
+import type { SupabaseConfig } from "@solidstart-supabase/local-supabase";
+import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
 import { freePort } from "./free-port.ts";
 
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -62,40 +62,49 @@ export async function startAppServer(port: number, env: Record<string, string>):
   return { url, process: child, log, stop };
 }
 
-/** What an app server needs to run against `stack`. */
-export function appEnvFor(stack: EmbeddedStack): Record<string, string> {
-  return {
-    // Each test client acts as its own IP through X-Forwarded-For, so per-IP limits stay apart.
-    TRUST_PROXY: "1",
-    VITE_SUPABASE_URL: stack.backend.apiUrl,
-    VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
-    SUPABASE_SECRET_KEY: stack.backend.secretKey,
-    DATABASE_URL: stack.rlsUrl,
-    ADMIN_DATABASE_URL: stack.adminUrl,
-  };
+/** The rls_client login's password in every test stack (test-only, like the stack itself). */
+export const RLS_CLIENT_PASSWORD = "rls-client-test-password";
+
+/** What an app server needs to run against `local`. */
+export function appEnvFor(local: LocalApp): Record<string, string> {
+  // Each test client acts as its own IP through X-Forwarded-For, so per-IP limits stay apart.
+  return { TRUST_PROXY: "1", ...local.env };
 }
 
-/** A dedicated embedded backend (own cluster, auth, Realtime) and `instances` app servers on it. */
+/** Rate limits and mail throttling out of the way of tests that sign many users in. */
+export function relaxedLimits(config: SupabaseConfig): void {
+  config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
+  config.auth.email.max_frequency = "0s";
+}
+
+/** A dedicated local Supabase (own cluster, auth, Realtime) and `instances` app servers on it. */
 export async function startDedicatedApp(
   database: string,
   instances = 1,
-): Promise<{ stack: EmbeddedStack; apps: AppServer[]; stop(): Promise<void> }> {
+): Promise<{ local: LocalApp; apps: AppServer[]; stop(): Promise<void> }> {
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
-  const config = readConfig();
-  config.auth.site_url = `http://127.0.0.1:${ports[0]}`;
-  config.auth.additional_redirect_urls = ports.map((port) => `http://127.0.0.1:${port}/**`);
-  config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
-  const stack = await startEmbeddedStack({ database, config });
+  const local = await startLocalApp(
+    {
+      ephemeral: true,
+      database,
+      configure: (config) => {
+        config.auth.site_url = `http://127.0.0.1:${ports[0]}`;
+        config.auth.additional_redirect_urls = ports.map((port) => `http://127.0.0.1:${port}/**`);
+        relaxedLimits(config);
+      },
+    },
+    RLS_CLIENT_PASSWORD,
+  );
   const apps: AppServer[] = [];
   const stop = async () => {
     await Promise.all(apps.map((app) => app.stop()));
-    await stack.stop();
+    await local.supabase.stop();
   };
   try {
-    for (const port of ports) apps.push(await startAppServer(port, appEnvFor(stack)));
+    for (const port of ports) apps.push(await startAppServer(port, appEnvFor(local)));
   } catch (error) {
     await stop();
     throw error;
   }
-  return { stack, apps, stop };
+  return { local, apps, stop };
 }

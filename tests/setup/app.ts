@@ -3,10 +3,9 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { TestProject } from "vitest/node";
-import type { Backend } from "../../supabase/embedded/backend.ts";
-import { readConfig } from "../../supabase/embedded/config.ts";
-import { type AppServer, appEnvFor, projectRoot as root, startAppServer } from "./app-server.ts";
-import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.ts";
+import type { LocalSupabase, SupabaseConfig } from "@solidstart-supabase/local-supabase";
+import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
+import { type AppServer, appEnvFor, projectRoot as root, RLS_CLIENT_PASSWORD, relaxedLimits, startAppServer } from "./app-server.ts";
 import { freePort } from "./free-port.ts";
 
 declare module "vitest" {
@@ -31,6 +30,7 @@ declare module "vitest" {
   }
 }
 
+
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -42,14 +42,14 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-function startCounter(backend: Backend): Promise<{ server: Server; url: string }> {
+function startCounter(supabase: LocalSupabase): Promise<{ server: Server; url: string }> {
   const counts = new Map<string, number>();
   const sockets = new Set<Duplex>();
-  backend.server.on("request", (request) => {
+  supabase.apiServer.on("request", (request) => {
     const key = `${request.method} ${new URL(request.url ?? "/", "http://x").pathname}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   });
-  backend.server.on("upgrade", (_request, socket: Duplex) => {
+  supabase.apiServer.on("upgrade", (_request, socket: Duplex) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
@@ -73,31 +73,31 @@ function startCounter(backend: Backend): Promise<{ server: Server; url: string }
 }
 
 /**
- * The BUILT app (vinxi build, node-server output) against an embedded backend over a throw-away
- * cluster, all on free loopback ports. TRUST_PROXY=1 lets each test act as its own client IP
+ * The BUILT app (vinxi build, node-server output) against an ephemeral local Supabase, all on
+ * free loopback ports. TRUST_PROXY=1 lets each test act as its own client IP
  * through X-Forwarded-For, so per-IP rate limits stay independent between tests.
  */
 export default async function setup(project: TestProject) {
-  let stack: EmbeddedStack | undefined;
+  let stack: LocalApp | undefined;
   let app: AppServer | undefined;
   let counter: Server | undefined;
   const teardown = async () => {
     await app?.stop();
     counter?.close();
-    await stack?.stop();
+    await stack?.supabase.stop();
   };
   try {
     const building = process.env.SKIP_APP_BUILD === "1" ? Promise.resolve() : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
     const appPort = await freePort();
     const appUrl = `http://127.0.0.1:${appPort}`;
-    const config = readConfig();
-    config.auth.site_url = appUrl;
-    config.auth.additional_redirect_urls = [`${appUrl}/**`];
-    config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000 };
-    config.auth.email.max_frequency = "0s";
-    stack = await startEmbeddedStack({ database: "app", config });
-    const { backend, adminUrl, stateDir } = stack;
-    const started = await startCounter(backend);
+    const configure = (config: SupabaseConfig) => {
+      config.auth.site_url = appUrl;
+      config.auth.additional_redirect_urls = [`${appUrl}/**`];
+      relaxedLimits(config);
+    };
+    stack = await startLocalApp({ ephemeral: true, database: "app", configure }, RLS_CLIENT_PASSWORD);
+    const { supabase } = stack;
+    const started = await startCounter(supabase);
     counter = started.server;
     await building;
 
@@ -105,12 +105,12 @@ export default async function setup(project: TestProject) {
     app = await startAppServer(appPort, appEnv);
 
     project.provide("appUrl", appUrl);
-    project.provide("apiUrl", backend.apiUrl);
-    project.provide("mailboxUrl", backend.mailUrl);
-    project.provide("publishableKey", backend.publishableKey);
-    project.provide("secretKey", backend.secretKey);
-    project.provide("appDatabaseUrl", adminUrl);
-    project.provide("authStateDir", stateDir);
+    project.provide("apiUrl", supabase.apiUrl);
+    project.provide("mailboxUrl", supabase.mailboxUrl);
+    project.provide("publishableKey", supabase.publishableKey);
+    project.provide("secretKey", supabase.secretKey);
+    project.provide("appDatabaseUrl", supabase.dbUrl);
+    project.provide("authStateDir", supabase.dataDir);
     project.provide("authCounterUrl", started.url);
     project.provide("appEnv", appEnv);
   } catch (error) {

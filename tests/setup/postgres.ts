@@ -1,12 +1,6 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { startLocalSupabase } from "@solidstart-supabase/local-supabase";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { paths } from "../../supabase/embedded/config.ts";
-import { Cluster } from "../../supabase/embedded/postgres/cluster.ts";
-import { prepareDatabase } from "../../supabase/embedded/postgres/migrate.ts";
-import { freePort } from "./free-port.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -29,10 +23,6 @@ export interface TestCluster {
   /** Superuser URL of database `postgres`. */
   url: string;
   stop(): Promise<void>;
-  /** Stops the server and keeps its data (fault tests): every connection to it is cut. */
-  pause(): Promise<void>;
-  /** Starts it again after pause(), on the same port. */
-  resume(): Promise<void>;
 }
 
 /**
@@ -41,40 +31,29 @@ export interface TestCluster {
  * migrations and seed applied, which test files clone.
  */
 export async function startTestCluster(): Promise<TestCluster> {
-  const root = await mkdtemp(join(tmpdir(), "sss-test-pg-"));
-  await chmod(root, 0o755);
-  const cluster = new Cluster({
-    dataDir: join(root, "pgdata"),
-    port: await freePort(),
-    superuserPassword: "postgres",
-    disposable: true,
+  const cluster = await startLocalSupabase({
+    ephemeral: true,
+    services: "postgres",
+    database: TEMPLATE_DATABASE,
+    // Always without automatic grants, whatever config.toml says: every suite then proves the
+    // migrations' explicit grants are enough, as on a project created today.
+    configure: (config) => {
+      config.api.auto_expose_new_tables = false;
+    },
   });
-  const stop = async () => {
-    await cluster.stop("immediate");
-    await rm(root, { recursive: true, force: true });
-  };
+  const url = databaseUrl(cluster.dbUrl, "postgres");
   try {
-    await cluster.initialise();
-    await cluster.start();
-    const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+    const admin = postgres(url, { max: 1, onnotice: () => undefined });
     try {
-      await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
-      await prepareDatabase(databaseUrl(cluster.url, TEMPLATE_DATABASE), {
-        migrationsDir: paths.migrationsDir,
-        seedFile: paths.seedFile,
-        // Always without automatic grants, whatever config.toml says: every suite then proves the
-        // migrations' explicit grants are enough, as on a project created today.
-        autoExposeNewTables: false,
-      });
       await admin.unsafe(`alter database ${TEMPLATE_DATABASE} with is_template true allow_connections false`);
     } finally {
       await admin.end();
     }
   } catch (error) {
-    await stop();
+    await cluster.stop();
     throw error;
   }
-  return { url: cluster.url, stop, pause: () => cluster.stop("fast"), resume: () => cluster.start() };
+  return { url, stop: cluster.stop };
 }
 
 export default async function setup(project: TestProject) {

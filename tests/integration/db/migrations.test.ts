@@ -3,13 +3,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
+import { startLocalSupabase } from "@solidstart-supabase/local-supabase";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import drizzleConfig from "../../../drizzle.config.ts";
-import { paths } from "../../../supabase/embedded/config.ts";
-import { prepareDatabase } from "../../../supabase/embedded/postgres/migrate.ts";
-import { databaseUrl } from "../../setup/postgres.ts";
 import { BOB, claimsFor, createUser, only, pgFailure, useRlsDatabase } from "./support.ts";
 
 const run = promisify(execFile);
@@ -24,7 +22,7 @@ describe("drizzle-kit", () => {
   it("schema.ts and the generated migrations agree (generate finds nothing to do)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "drizzle-generate-"));
     try {
-      await cp(paths.migrationsDir, join(dir, "migrations"), { recursive: true });
+      await cp(String(drizzleConfig.out), join(dir, "migrations"), { recursive: true });
       // The project's config, pointed at a copy of the migrations so nothing here can be written
       // (drizzle-kit wants `out` relative to the working directory).
       const config = join(dir, "drizzle.config.mjs");
@@ -55,33 +53,30 @@ describe("reset -> migrate -> seed", () => {
   };
 
   it("builds the same database every time, and the seed can run twice", async () => {
-    const server = postgres(inject("postgresUrl"), { max: 1, onnotice: () => undefined });
-    const name = `reset_${crypto.randomUUID().slice(0, 8)}`;
-    const url = databaseUrl(inject("postgresUrl"), name);
-    const build = async () => {
-      await server.unsafe(`drop database if exists ${name} with (force)`);
-      await server.unsafe(`create database ${name}`);
-      return prepareDatabase(url, { migrationsDir: paths.migrationsDir, seedFile: paths.seedFile });
-    };
+    // Two throw-away clusters built from nothing, as `npm run db:reset` builds the developer's.
+    const first = await startLocalSupabase({ ephemeral: true, services: "postgres" });
+    let before: Awaited<ReturnType<typeof snapshot>>;
     try {
-      const first = await build();
-      expect(first.seeded).toBe(true);
-      const before = await snapshot(url);
+      expect(first.prepared.seeded).toBe(true);
+      before = await snapshot(first.dbUrl);
       expect(before).toMatchObject({ users: 3, profiles: 3, messages: 5, countries: 7, usernames: "alice,bob,carol" });
-      const second = await build();
-      expect(second.migrations).toEqual(first.migrations);
-      expect(await snapshot(url)).toEqual(before);
-      const again = postgres(url, { max: 1, onnotice: () => undefined });
+    } finally {
+      await first.stop();
+    }
+    const second = await startLocalSupabase({ ephemeral: true, services: "postgres" });
+    try {
+      expect(second.prepared.migrations).toEqual(first.prepared.migrations);
+      expect(await snapshot(second.dbUrl)).toEqual(before);
+      const again = postgres(second.dbUrl, { max: 1, onnotice: () => undefined });
       try {
-        const seed = await readFile(paths.seedFile, "utf8");
+        const seed = await readFile("supabase/seed.sql", "utf8");
         await again.begin((tx) => tx.unsafe(seed));
       } finally {
         await again.end();
       }
-      expect(await snapshot(url)).toEqual(before);
+      expect(await snapshot(second.dbUrl)).toEqual(before);
     } finally {
-      await server.unsafe(`drop database if exists ${name} with (force)`);
-      await server.end();
+      await second.stop();
     }
   }, 60_000);
 });

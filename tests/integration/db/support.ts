@@ -2,7 +2,7 @@ import type { Sql } from "postgres";
 import { beforeAll } from "vitest";
 import { createDatabase, type Database, type VerifiedClaims } from "../../../src/server/db/client.ts";
 import { syncRlsClientPassword } from "../../../src/server/db/rls-client-login.ts";
-import { withDatabaseUser } from "../../../supabase/embedded/app-env.ts";
+import { withDatabaseUser } from "../../../scripts/local-env.ts";
 import { type TestDatabase, useTestDatabase } from "../../fixtures/database.ts";
 
 /** Seed users (supabase/seed.sql). */

@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateKeys } from "../../supabase/embedded/auth/keys.ts";
-import { signAccessToken } from "../../supabase/embedded/auth/tokens.ts";
-import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
-import { readConfig } from "../../supabase/embedded/config.ts";
-import { freePort } from "../setup/free-port.ts";
+import { loadOrCreateKeys } from "../../src/auth/keys.ts";
+import { signAccessToken } from "../../src/auth/tokens.ts";
+import { type Backend, startBackend } from "../../src/backend.ts";
+import { readConfig } from "../../src/config.ts";
+import { freePort } from "../../src/free-port.ts";
 import { insertMessage, type Row, signedIn, sql, subscribe, type Subscription, users, waitUntil } from "./realtime-support.ts";
 import { backend, needsDatabase, onlyEmbedded } from "./support.ts";
 

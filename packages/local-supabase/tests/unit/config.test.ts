@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../supabase/embedded/config.ts";
-import { listMigrations } from "../../supabase/embedded/postgres/migrate.ts";
+import { readConfig } from "../../src/config.ts";
+import { listMigrations } from "../../src/postgres/migrate.ts";
 
 describe("supabase/config.toml", () => {
   it("gives the embedded backend the CLI's ports and auth rules", () => {

@@ -1,17 +1,36 @@
 import type { AddressInfo } from "node:net";
 import { RealtimeClient } from "@supabase/realtime-js";
-import type { Sql } from "postgres";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "@supabase/supabase-js";
+import postgres, { type Sql } from "postgres";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type ConnectionState, connectLiveFeed, type MessageChange, type RealtimeAccess } from "../../src/lib/realtime-feed.ts";
-import { type Change, insertMessage, signedIn, sql, subscribe, type UserName, waitUntil } from "./realtime-support.ts";
+import { type Change, subscribeAs, waitUntil } from "../fixtures/feed-realtime.ts";
 import { freePort } from "../setup/free-port.ts";
-import { backend, needsDatabase } from "./support.ts";
 
 /**
  * The feed page's own Realtime client (src/lib/realtime-feed.ts) instead of realtime-js: the same
- * frames as realtime-js, and the same rows, against whichever backend the contract suite runs on.
+ * frames as realtime-js, and the same rows, against the local Supabase the app runs on.
  */
+
+/** Seeded users (supabase/seed.sql). */
+const users = {
+  alice: { id: "a11ce000-0000-4000-8000-000000000001", email: "alice@example.com", username: "alice" },
+  bob: { id: "b0b00000-0000-4000-8000-000000000002", email: "bob@example.com", username: "bob" },
+  carol: { id: "ca201000-0000-4000-8000-000000000003", email: "carol@example.com", username: "carol" },
+} as const;
+type UserName = keyof typeof users;
+const SEED_PASSWORD = "password123";
+
+/** Inserts a message as the admin connection, returning its id. */
+async function insertMessage(db: Sql, values: { author: UserName; recipient?: UserName; body: string; announcement?: boolean }): Promise<string> {
+  const [row] = await db<{ id: string }[]>`
+    insert into public.messages (author_id, recipient_id, body, is_announcement)
+    values (${users[values.author].id}, ${values.recipient ? users[values.recipient].id : null}, ${values.body}, ${values.announcement ?? false})
+    returning id`;
+  if (!row) throw new Error("insert returned no row");
+  return row.id;
+}
 
 interface Watch {
   changes: MessageChange[];
@@ -39,9 +58,10 @@ function watchFeed(getAccess: () => Promise<RealtimeAccess>): Watch {
 }
 
 async function accessOf(name: UserName): Promise<RealtimeAccess> {
-  const { data } = await (await signedIn(name)).auth.getSession();
-  if (!data.session) throw new Error(`${name}: no session`);
-  return { url: backend.url, apikey: backend.publishableKey, accessToken: data.session.access_token, expiresAt: data.session.expires_at ?? 0 };
+  const supabase = createClient(inject("apiUrl"), inject("publishableKey"), { auth: { persistSession: false, autoRefreshToken: false } });
+  const { data, error } = await supabase.auth.signInWithPassword({ email: users[name].email, password: SEED_PASSWORD });
+  if (error || !data.session) throw error ?? new Error(`${name}: no session`);
+  return { url: inject("apiUrl"), apikey: inject("publishableKey"), accessToken: data.session.access_token, expiresAt: data.session.expires_at ?? 0 };
 }
 
 /** A scripted Realtime peer on 127.0.0.1: records every frame and socket, answers as told. */
@@ -233,10 +253,10 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
   });
 });
 
-describe.skipIf(needsDatabase)("the feed's Realtime client against the backend", () => {
+describe("the feed's Realtime client against the backend", () => {
   let db: Sql;
   beforeAll(() => {
-    db = sql();
+    db = postgres(inject("appDatabaseUrl"), { max: 2, onnotice: () => undefined });
   });
   afterAll(async () => {
     await db?.end();
@@ -245,7 +265,7 @@ describe.skipIf(needsDatabase)("the feed's Realtime client against the backend",
   it("delivers inserts, edits and deletes of public messages with the rows realtime-js delivers; never another user's direct message", async () => {
     const access = await accessOf("bob");
     const ours = watchFeed(async () => access);
-    const reference = await subscribe(await signedIn("bob"), [{ event: "*" }]);
+    const reference = await subscribeAs({ ...users.bob, password: SEED_PASSWORD });
     await waitUntil(() => ours.subscribed === 1, "our client subscribed");
 
     const hidden = await insertMessage(db, { author: "carol", recipient: "alice", body: "not for bob" });
@@ -265,6 +285,6 @@ describe.skipIf(needsDatabase)("the feed's Realtime client against the backend",
     expect(mine[0]?.row).toMatchObject({ is_announcement: true, body: "hello feed", recipient_id: null });
     expect(mine[2]?.row).toEqual({ id });
     expect(ours.changes.some((change) => change.row.id === hidden)).toBe(false);
-    await reference.channel.unsubscribe();
+    await reference.close();
   });
 });

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Backend, startBackend } from "../../supabase/embedded/backend.ts";
-import { readConfig, type SupabaseConfig } from "../../supabase/embedded/config.ts";
-import { freePort } from "../setup/free-port.ts";
+import { type Backend, startBackend } from "../../src/backend.ts";
+import { readConfig, type SupabaseConfig } from "../../src/config.ts";
+import { freePort } from "../../src/free-port.ts";
 import { backend, onlyEmbedded, PASSWORD, uniqueEmail } from "./support.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../supabase/embedded/config.ts";
-import { AuthApiError, renderError } from "../../supabase/embedded/auth/errors.ts";
-import { parseDuration } from "../../supabase/embedded/auth/rate-limit.ts";
-import { globToRegExp, isRedirectAllowed } from "../../supabase/embedded/auth/redirects.ts";
+import { readConfig } from "../../src/config.ts";
+import { AuthApiError, renderError } from "../../src/auth/errors.ts";
+import { parseDuration } from "../../src/auth/rate-limit.ts";
+import { globToRegExp, isRedirectAllowed } from "../../src/auth/redirects.ts";
 
 const config = {
   ...readConfig(),

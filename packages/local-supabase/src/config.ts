@@ -1,22 +1,37 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parse } from "smol-toml";
 import * as v from "valibot";
 
-const supabaseDir = fileURLToPath(new URL("..", import.meta.url));
+export interface ProjectPaths {
+  /** The project folder: the one holding `supabase/config.toml`. */
+  workdir: string;
+  configToml: string;
+  migrationsDir: string;
+  seedFile: string;
+  /** Everything the local Supabase writes (cluster, signing key) lives here; git-ignore it. */
+  dataDir: string;
+}
 
-export const paths = {
-  supabaseDir,
-  configToml: `${supabaseDir}config.toml`,
-  migrationsDir: `${supabaseDir}migrations`,
-  seedFile: `${supabaseDir}seed.sql`,
-  /** Everything the embedded backend writes lives here (git-ignored). */
-  dataDir: fileURLToPath(new URL("./.data", import.meta.url)),
-};
+/**
+ * The Supabase CLI's files of a project, which this package only reads. Its own state goes to
+ * `.cache/local-supabase/` of the project unless told otherwise, so `supabase/` keeps only what
+ * the CLI owns and an installed copy of the package never writes into node_modules.
+ */
+export function projectPaths(workdir = process.cwd(), dataDir?: string): ProjectPaths {
+  const root = resolve(workdir);
+  return {
+    workdir: root,
+    configToml: join(root, "supabase", "config.toml"),
+    migrationsDir: join(root, "supabase", "migrations"),
+    seedFile: join(root, "supabase", "seed.sql"),
+    dataDir: resolve(root, dataDir ?? join(".cache", "local-supabase")),
+  };
+}
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
-/** The part of config.toml the embedded backend honours; everything else is the CLI's business. */
+/** The part of config.toml the local Supabase honours; everything else is the CLI's business. */
 const ConfigToml = v.object({
   api: v.object({
     port,
@@ -50,7 +65,10 @@ const ConfigToml = v.object({
 
 export type SupabaseConfig = v.InferOutput<typeof ConfigToml>;
 
-export function readConfig(file = paths.configToml): SupabaseConfig {
+export function readConfig(file = projectPaths().configToml): SupabaseConfig {
+  if (!existsSync(file)) {
+    throw new Error(`${file} not found: run in a Supabase project folder, or name it (workdir, --workdir)`);
+  }
   const result = v.safeParse(ConfigToml, parse(readFileSync(file, "utf8")));
   if (!result.success) {
     const issue = result.issues[0];

@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { paths } from "../../../supabase/embedded/config.ts";
-import { prepareDatabase } from "../../../supabase/embedded/postgres/migrate.ts";
-import { resetPostgres, stopPostgres } from "../../../supabase/embedded/postgres/service.ts";
-import { createTestDatabase } from "../../fixtures/database.ts";
-import { databaseUrl } from "../../setup/postgres.ts";
-import { freePort } from "../../setup/free-port.ts";
+import { projectPaths, readConfig } from "../../src/config.ts";
+import { prepareDatabase } from "../../src/postgres/migrate.ts";
+import { databaseUrl, type PostgresServiceOptions, resetPostgres, stopPostgres } from "../../src/postgres/service.ts";
+import { createTestDatabase } from "../fixtures/database.ts";
+import { freePort } from "../../src/free-port.ts";
+
+const paths = projectPaths();
 
 /** Everything a migration can create, grants included, as text, to compare two databases. */
 async function fingerprint(url: string): Promise<string> {
@@ -158,7 +159,7 @@ describe("npm run db:reset", () => {
     await chmod(dir, 0o755);
     return dir;
   });
-  let options: { dataDir: string; port: number } | undefined;
+  let options: PostgresServiceOptions | undefined;
 
   afterAll(async () => {
     if (options) await stopPostgres(options);
@@ -166,7 +167,7 @@ describe("npm run db:reset", () => {
   });
 
   it("wipes the cluster and rebuilds it from bootstrap, migrations and seed", async () => {
-    options = { dataDir: join(await root, "pgdata"), port: await freePort() };
+    options = { paths, config: readConfig(paths.configToml), pgdata: join(await root, "pgdata"), port: await freePort() };
     const first = await resetPostgres(options);
     expect(first.prepared.bootstrapped).toBe(true);
     expect(first.prepared.seeded).toBe((await readFile(paths.seedFile, "utf8").catch(() => null)) !== null);

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startEmbeddedStack } from "./embedded-stack.ts";
+import { startLocalSupabase } from "../../src/index.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -25,8 +25,8 @@ const external = {
 
 /**
  * Provides a backend for tests/contract: the one named by SUPABASE_CONTRACT_* env when all four
- * are set (e.g. `supabase start`), otherwise an embedded one on free ports over a throw-away
- * cluster, stopped again at teardown.
+ * are set (e.g. `supabase start`), otherwise an ephemeral local Supabase of the project in the
+ * working directory (its supabase/ folder), stopped again at teardown.
  */
 export default async function setup(project: TestProject) {
   if (external.url && external.publishableKey && external.secretKey && external.mailboxUrl) {
@@ -39,12 +39,12 @@ export default async function setup(project: TestProject) {
     return;
   }
 
-  const stack = await startEmbeddedStack({ database: "contract" });
-  project.provide("contractUrl", stack.backend.apiUrl);
-  project.provide("contractPublishableKey", stack.backend.publishableKey);
-  project.provide("contractSecretKey", stack.backend.secretKey);
-  project.provide("contractMailboxUrl", stack.backend.mailUrl);
-  project.provide("contractDatabaseUrl", stack.adminUrl);
+  const stack = await startLocalSupabase({ ephemeral: true, database: "contract" });
+  project.provide("contractUrl", stack.apiUrl);
+  project.provide("contractPublishableKey", stack.publishableKey);
+  project.provide("contractSecretKey", stack.secretKey);
+  project.provide("contractMailboxUrl", stack.mailboxUrl);
+  project.provide("contractDatabaseUrl", stack.dbUrl);
   project.provide("contractEmbedded", true);
   return stack.stop;
 }
