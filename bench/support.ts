@@ -18,7 +18,7 @@ import { decodeJwt, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
 import postgres from "postgres";
 import type { LocalSupabase } from "@solidstart-supabase/local-supabase";
 import { startLocalApp } from "../scripts/local-env.ts";
-import { freePort } from "../tests/setup/free-port.ts";
+import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
 export const root = fileURLToPath(new URL("..", import.meta.url));
 export const benchDir = fileURLToPath(new URL(".", import.meta.url));

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { type WebSocket, WebSocketServer } from "ws";
 import { type ConnectionState, connectLiveFeed, type MessageChange, type RealtimeAccess } from "../../src/lib/realtime-feed.ts";
 import { type Change, subscribeAs, waitUntil } from "../fixtures/feed-realtime.ts";
-import { freePort } from "../setup/free-port.ts";
+import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
 /**
  * The feed page's own Realtime client (src/lib/realtime-feed.ts) instead of realtime-js: the same

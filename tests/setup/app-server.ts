@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SupabaseConfig } from "@solidstart-supabase/local-supabase";
 import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
-import { freePort } from "./free-port.ts";
+import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 

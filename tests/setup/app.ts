@@ -6,7 +6,7 @@ import type { TestProject } from "vitest/node";
 import type { LocalSupabase, SupabaseConfig } from "@solidstart-supabase/local-supabase";
 import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
 import { type AppServer, appEnvFor, projectRoot as root, RLS_CLIENT_PASSWORD, relaxedLimits, startAppServer } from "./app-server.ts";
-import { freePort } from "./free-port.ts";
+import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
 declare module "vitest" {
   export interface ProvidedContext {

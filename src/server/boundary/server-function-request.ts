@@ -1,43 +1,14 @@
 import type { ServerResponse } from "node:http";
 import type { FetchEvent } from "@solidjs/start/server";
-import { crossSerialize, Feature, fromJSON, getCrossReferenceHeader, toCrossJSON } from "seroval";
-import {
-  AbortSignalPlugin,
-  CustomEventPlugin,
-  DOMExceptionPlugin,
-  EventPlugin,
-  FormDataPlugin,
-  HeadersPlugin,
-  ReadableStreamPlugin,
-  RequestPlugin,
-  ResponsePlugin,
-  URLPlugin,
-  URLSearchParamsPlugin,
-} from "seroval-plugins/web";
+import { crossSerialize, fromJSON, getCrossReferenceHeader, toCrossJSON } from "seroval";
 import { isSecretField } from "./secret-fields";
+import { SEROVAL_OPTIONS } from "./serialization-settings";
 
 /**
  * The largest request body the app reads. Its forms are a few fields (a message is at most 2000
  * characters, under 24 KB even percent-encoded) and its RPC arguments are cursors and id lists.
  */
 export const MAX_BODY_BYTES = 64 * 1024;
-
-// SolidStart's serializer settings (runtime/serialization.js in @solidjs/start 1.3.2): a body is
-// checked with exactly the decoder SolidStart runs after this guard, so what passes here decodes there.
-const SEROVAL_PLUGINS = [
-  AbortSignalPlugin,
-  CustomEventPlugin,
-  DOMExceptionPlugin,
-  EventPlugin,
-  FormDataPlugin,
-  HeadersPlugin,
-  ReadableStreamPlugin,
-  RequestPlugin,
-  ResponsePlugin,
-  URLSearchParamsPlugin,
-  URLPlugin,
-];
-const SEROVAL_DISABLED = Feature.RegExp;
 
 const FORM_TYPES = ["multipart/form-data", "application/x-www-form-urlencoded"];
 
@@ -68,13 +39,12 @@ function refuse(status: number, message: string, instance: string | null): Respo
   }
   const error = new Error(message);
   error.stack = "";
-  const options = { plugins: SEROVAL_PLUGINS, disabledFeatures: SEROVAL_DISABLED };
   const serialized = { ...headers, "x-error": "true", "x-serialized": "true" };
   if (import.meta.env.SEROVAL_MODE === "js") {
-    const code = `(${getCrossReferenceHeader(instance)},${crossSerialize(error, { ...options, scopeId: instance })})`;
+    const code = `(${getCrossReferenceHeader(instance)},${crossSerialize(error, { ...SEROVAL_OPTIONS, scopeId: instance })})`;
     return new Response(chunk(code), { status, headers: { ...serialized, "content-type": "text/javascript" } });
   }
-  return new Response(chunk(JSON.stringify(toCrossJSON(error, options))), { status, headers: serialized });
+  return new Response(chunk(JSON.stringify(toCrossJSON(error, SEROVAL_OPTIONS))), { status, headers: serialized });
 }
 
 /**
@@ -117,7 +87,7 @@ async function readBounded(request: Request): Promise<Uint8Array<ArrayBuffer> | 
 /** SolidStart spreads the decoded arguments into the call: anything but an array throws there. */
 function serializedArguments(text: string): boolean {
   try {
-    return Array.isArray(fromJSON(JSON.parse(text), { plugins: SEROVAL_PLUGINS, disabledFeatures: SEROVAL_DISABLED }));
+    return Array.isArray(fromJSON(JSON.parse(text), SEROVAL_OPTIONS));
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { useTestDatabase } from "../fixtures/database.ts";
+import { useTestDatabase } from "../../src/testing-vitest.ts";
 
 const db = useTestDatabase();
 

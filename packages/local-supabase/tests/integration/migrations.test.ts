@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { projectPaths, readConfig } from "../../src/config.ts";
 import { prepareDatabase } from "../../src/postgres/migrate.ts";
 import { databaseUrl, type PostgresServiceOptions, resetPostgres, stopPostgres } from "../../src/postgres/service.ts";
-import { createTestDatabase } from "../fixtures/database.ts";
+import { createTestDatabase } from "../../src/testing-vitest.ts";
 import { freePort } from "../../src/free-port.ts";
 
 const paths = projectPaths();
