@@ -7,7 +7,9 @@ import { BOB, claimsFor, pgFailure, useRlsDatabase } from "./support.ts";
 /*
  * The template database these tests clone is built without automatic grants, as a project created
  * today is (ADR 0019), so every privilege below comes from a migration. The lists are exact: a new
- * table, sequence or function fails here until its grants are written and listed.
+ * table, sequence or function fails here until its grants are written and listed. The rules
+ * these lists must keep (no table-wide writes, who may call a security definer function, RLS on)
+ * are checked in every schema of the app by invariants.test.ts.
  */
 
 const ctx = useRlsDatabase();
