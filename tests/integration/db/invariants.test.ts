@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
-import { useTestDatabase } from "../../fixtures/database.ts";
+import { useTestDatabase } from "@solidstart-supabase/local-supabase/testing/vitest";
 import {
   functionSearchPath,
   indexedForeignKeys,
