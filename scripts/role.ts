@@ -15,7 +15,8 @@ import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import * as schema from "../src/server/db/schema.ts";
 import { rlsClientPassword, syncRlsClientPassword } from "../src/server/db/rls-client-login.ts";
-import { APP_ROLES, changeRole, findUser, isAppRole, listRoleHolders } from "../src/server/db/user-roles.ts";
+import { APP_ROLES, isAppRole } from "../src/lib/domain/roles.ts";
+import { changeRole, findUser, listRoleHolders } from "../src/server/db/user-roles.ts";
 
 const usage = `usage:
   npm run role -- grant|revoke <email|uuid> ${APP_ROLES.join("|")}

@@ -1,7 +1,7 @@
 import { createMiddleware } from "@solidjs/start/middleware";
 import { FORBIDDEN_MESSAGE } from "~/lib/http-errors";
+import { hasRole } from "~/lib/domain/roles";
 import { isStaticPath } from "~/lib/static-paths";
-import { hasRole } from "~/server/auth/guards";
 import { isProtectedPath, loginRedirectPath, requiredRole } from "~/server/auth/protected-paths";
 import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";

@@ -9,7 +9,7 @@
  */
 import type { FetchEvent } from "@solidjs/start/server";
 import type { SupabaseClient } from "@supabase/supabase-js";
-import type { AuthClaims } from "~/server/auth/access-token";
+import type { VerifiedClaims } from "~/lib/domain/claims";
 import { updateSession } from "~/server/auth/session";
 import { RequestCookies } from "~/server/auth/session-cookies";
 import { createRequestClient } from "~/server/supabase";
@@ -37,7 +37,7 @@ export async function benchSession(event: FetchEvent): Promise<void> {
     const cookies = new RequestCookies(event);
     const supabase = createRequestClient(cookies, new URL(event.request.url));
     const { data } = await supabase.auth.getClaims();
-    event.locals.auth = { claims: (data?.claims as AuthClaims | undefined) ?? null, cookies, supabase };
+    event.locals.auth = { claims: (data?.claims as VerifiedClaims | undefined) ?? null, cookies, supabase };
     return;
   }
   await updateSession(event);

@@ -5,6 +5,7 @@ export interface RealtimeAccess {
   url: string;
   apikey: string;
   accessToken: string;
+  /** Seconds since the epoch; the browser asks again shortly before. */
   expiresAt: number;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareNewestFirst, type FeedMessage, toIsoMicros } from "~/features/messages/message-types";
+import { compareNewestFirst, type FeedMessage, toIsoMicros } from "~/lib/domain/messages";
 
 describe("toIsoMicros", () => {
   it.each([

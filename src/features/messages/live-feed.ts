@@ -1,7 +1,7 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { createStore, produce } from "solid-js/store";
 import type { ConnectionState, MessageChange } from "~/lib/realtime-feed";
-import { compareNewestFirst, type FeedCursor, type FeedMessage, toIsoMicros } from "./message-types";
+import { compareNewestFirst, type FeedCursor, type FeedMessage, toIsoMicros } from "~/lib/domain/messages";
 import { getChangesSince, getRealtimeAccess, getUsernames } from "./messages.api";
 
 /** Which messages a view shows: the public feed, or one conversation. */

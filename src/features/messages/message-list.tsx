@@ -1,7 +1,7 @@
 import { useSubmission } from "@solidjs/router";
 import { For, Show } from "solid-js";
 import { FormError } from "~/features/auth/form-status";
-import type { FeedMessage } from "./message-types";
+import { type FeedMessage, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { deleteMessage, editMessage } from "./messages.api";
 
 function time(iso: string): string {
@@ -49,7 +49,7 @@ export function MessageList(props: {
                   <summary>Edit</summary>
                   <form action={editMessage} method="post">
                     <input type="hidden" name="id" value={message.id} />
-                    <textarea name="body" required maxlength="2000">
+                    <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH}>
                       {message.body}
                     </textarea>
                     <button type="submit">Save</button>

@@ -1,5 +1,5 @@
 import { action, query } from "@solidjs/router";
-import type { FeedCursor } from "./message-types";
+import type { FeedCursor } from "~/lib/domain/messages";
 
 // Server code is imported inside each "use server" body: the feed page's client bundle must hold
 // only RPC stubs (it already carries the Realtime client).

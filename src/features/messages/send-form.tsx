@@ -1,7 +1,7 @@
 import { useSubmission } from "@solidjs/router";
 import { createEffect, createSignal, on, Show } from "solid-js";
 import { FormError } from "~/features/auth/form-status";
-import { MESSAGE_MAX_LENGTH } from "./message-types";
+import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { sendMessage } from "./messages.api";
 
 /**

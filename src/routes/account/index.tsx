@@ -4,6 +4,7 @@ import { Show } from "solid-js";
 import { getAccount, updateUsername } from "~/features/account/account.api";
 import { FormError, Notice } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
+import { USERNAME_HTML_PATTERN } from "~/lib/domain/username";
 
 export const route = { preload: () => getAccount() } satisfies RouteDefinition;
 
@@ -25,7 +26,7 @@ export default function AccountPage() {
       <form action={updateUsername} method="post" class="stack">
         <label>
           Username
-          <input name="username" value={account()?.username ?? ""} required pattern="[a-z0-9_]{3,32}" />
+          <input name="username" value={account()?.username ?? ""} required pattern={USERNAME_HTML_PATTERN} />
         </label>
         <button type="submit" disabled={saving.pending}>
           {saving.pending ? "Saving…" : "Save username"}

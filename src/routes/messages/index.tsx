@@ -4,7 +4,7 @@ import { Show } from "solid-js";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
-import type { FeedCursor } from "~/features/messages/message-types";
+import type { FeedCursor } from "~/lib/domain/messages";
 import { getFeed } from "~/features/messages/messages.api";
 import { usePendingMessages } from "~/features/messages/pending-messages";
 import { SendForm } from "~/features/messages/send-form";

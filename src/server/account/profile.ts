@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
+import { USERNAME_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
 import { requireUser } from "~/server/auth/guards";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
 import { postgresErrorCode } from "~/server/db/errors";
-import { profiles, USERNAME_PATTERN } from "~/server/db/schema";
+import { profiles } from "~/server/db/schema";
 import { serverAction, serverQuery } from "~/server/boundary/server-function";
 import { FormError, parseForm } from "~/server/forms";
 
@@ -12,7 +13,7 @@ const UsernameForm = v.object({
     v.string("Choose a username."),
     v.trim(),
     v.toLowerCase(),
-    v.regex(USERNAME_PATTERN, "Use 3–32 lowercase letters, digits or underscores."),
+    v.regex(USERNAME_PATTERN, USERNAME_RULE_MESSAGE),
   ),
 });
 

@@ -6,21 +6,10 @@ import {
   type JWTPayload,
   jwtVerify,
 } from "jose";
-
-/** The verified claims GoTrue puts in an access token (the ones this app reads). */
-export interface AuthClaims extends JWTPayload {
-  sub: string;
-  exp: number;
-  role: string;
-  email?: string;
-  session_id?: string;
-  is_anonymous?: boolean;
-  app_metadata?: { provider?: string; providers?: string[]; user_role?: string; [key: string]: unknown };
-  user_metadata?: Record<string, unknown>;
-}
+import type { VerifiedClaims } from "~/lib/domain/claims";
 
 export type Verification =
-  | { status: "valid"; claims: AuthClaims }
+  | { status: "valid"; claims: VerifiedClaims }
   | { status: "expired" }
   | { status: "invalid"; reason: string }
   /**
@@ -68,11 +57,11 @@ export function createAccessTokenVerifier(options: {
     cooldownDuration: options.cooldown ?? 30_000,
     cacheMaxAge: 10 * 60_000,
   });
-  const verified = new Map<string, AuthClaims>();
+  const verified = new Map<string, VerifiedClaims>();
   const asking = new Map<string, Promise<Verification>>();
   const budget = { tokens: 2 * AUTH_SERVER_CHECKS_PER_SECOND, at: Date.now() };
 
-  function remember(token: string, claims: AuthClaims): void {
+  function remember(token: string, claims: VerifiedClaims): void {
     // A Map iterates in insertion order: drop the oldest entries, never scan the whole cache.
     while (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value as string);
     verified.set(token, claims);
@@ -119,7 +108,7 @@ export function createAccessTokenVerifier(options: {
       }
       // The auth server accepted this exact token, so its payload is as good as verified; it
       // still has to be a session token of this project, as on the local path.
-      const claims = payload as AuthClaims;
+      const claims = payload as VerifiedClaims;
       const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (user.id !== claims.sub || typeof claims.sub !== "string" || !USER_ID.test(claims.sub) || claims.iss !== issuer || !audience.includes("authenticated") || typeof claims.exp !== "number" || typeof claims.role !== "string") {
         return { status: "invalid", reason: "not a session token of this project" };
@@ -154,7 +143,7 @@ export function createAccessTokenVerifier(options: {
         algorithms: ASYMMETRIC,
         requiredClaims: ["sub", "exp", "role"],
       });
-      const claims = payload as AuthClaims;
+      const claims = payload as VerifiedClaims;
       if (!USER_ID.test(claims.sub)) return { status: "invalid", reason: "sub is not a user id" };
       remember(token, claims);
       return { status: "valid", claims };

@@ -3,7 +3,7 @@ import { jsonb, pgSchema, uuid } from "drizzle-orm/pg-core";
 import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
 import { appMetadataVersion } from "~/server/db/schema";
-import type { AuthClaims } from "./access-token";
+import type { VerifiedClaims } from "~/lib/domain/claims";
 
 const authUsers = pgSchema("auth").table("users", {
   id: uuid("id").primaryKey(),
@@ -43,7 +43,7 @@ function prepareLookup(admin: AdminDatabase) {
  * middleware then refreshes the session, and the new token (built from the database) carries the
  * new role. One prepared primary-key lookup on the admin pool. See ADR 0014.
  */
-export async function claimsAreStale(admin: AdminDatabase, claims: Pick<AuthClaims, "sub" | "app_metadata">): Promise<boolean> {
+export async function claimsAreStale(admin: AdminDatabase, claims: Pick<VerifiedClaims, "sub" | "app_metadata">): Promise<boolean> {
   let lookup = prepared.get(admin);
   if (!lookup) {
     lookup = prepareLookup(admin);
@@ -92,7 +92,7 @@ const checked = new Map<string, string>();
  * app_metadata changes, so a signed-in page view usually costs no database round trip for it.
  * When the version moves, every user is checked again once.
  */
-export async function tokenClaimsOutdated(claims: AuthClaims): Promise<boolean> {
+export async function tokenClaimsOutdated(claims: VerifiedClaims): Promise<boolean> {
   const key = `${claims.sub}:${JSON.stringify(claims.app_metadata ?? {})}`;
   const current = await currentAppMetadataVersion();
   if (checked.get(key) === current) return false;

@@ -1,10 +1,9 @@
 import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
+import type { VerifiedClaims } from "~/lib/domain/claims";
+import { type AppRole, hasRole } from "~/lib/domain/roles";
 import { forbidden } from "~/server/http-errors";
-import type { AuthClaims } from "./access-token";
 import { loginRedirectPath } from "./protected-paths";
-
-export type Role = "moderator";
 
 function requestAuth() {
   const event = getRequestEvent();
@@ -13,12 +12,12 @@ function requestAuth() {
 }
 
 /** The verified claims of the signed-in user, or null. */
-export function getClaims(): AuthClaims | null {
+export function getClaims(): VerifiedClaims | null {
   return requestAuth().auth.claims;
 }
 
 /** The signed-in user's claims; otherwise a redirect to /login that comes back here afterwards. */
-export function requireUser(): AuthClaims {
+export function requireUser(): VerifiedClaims {
   const { event, auth } = requestAuth();
   if (auth.claims) return auth.claims;
   // Server functions are called from a page; send the user back to that page, not to /_server.
@@ -32,12 +31,8 @@ function sameOriginReferer(request: Request, requestUrl: URL): URL | null {
   return referer?.origin === requestUrl.origin ? referer : null;
 }
 
-export function hasRole(claims: AuthClaims | null, role: Role): boolean {
-  return claims?.app_metadata?.user_role === role;
-}
-
 /** Signed-in users without the role get a 403, not a login prompt: signing in again won't help. */
-export function requireRole(role: Role): AuthClaims {
+export function requireRole(role: AppRole): VerifiedClaims {
   const claims = requireUser();
   if (!hasRole(claims, role)) {
     throw forbidden();

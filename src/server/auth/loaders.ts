@@ -1,5 +1,6 @@
 import { serverQuery } from "~/server/boundary/server-function";
-import { getClaims, hasRole, requireUser } from "./guards";
+import { hasRole } from "~/lib/domain/roles";
+import { getClaims, requireUser } from "./guards";
 import { authSettings } from "./settings";
 
 export const currentUser = serverQuery("getCurrentUser", () => {

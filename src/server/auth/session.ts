@@ -3,7 +3,8 @@ import { isAuthRetryableFetchError, type SupabaseClient } from "@supabase/supaba
 import { isDatabaseUnavailable } from "~/server/db/unavailable";
 import { serverEnv } from "~/server/env";
 import { createRequestClient } from "~/server/supabase";
-import { type AccessTokenVerifier, type AuthClaims, createAccessTokenVerifier } from "./access-token";
+import type { VerifiedClaims } from "~/lib/domain/claims";
+import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token";
 import { tokenClaimsOutdated } from "./claims-freshness";
 import {
   type CookieToSet,
@@ -17,7 +18,7 @@ import {
 /** What every request carries on `event.locals.auth` after the middleware ran. */
 export interface RequestAuth {
   /** Verified claims of the signed-in user, or null. Never read from an unverified cookie. */
-  claims: AuthClaims | null;
+  claims: VerifiedClaims | null;
   /** This request's only Supabase client, created on first use. */
   readonly supabase: SupabaseClient;
   cookies: RequestCookies;
@@ -123,7 +124,7 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Pro
  * ADR 0014's check, unless the database cannot answer (down, or slower than FRESHNESS_WAIT_MS):
  * then the token's own claims stand, so pages that need no data keep working (ADR 0021).
  */
-async function claimsOutdated(claims: AuthClaims): Promise<boolean> {
+async function claimsOutdated(claims: VerifiedClaims): Promise<boolean> {
   const checking = tokenClaimsOutdated(claims);
   try {
     return await within(checking, FRESHNESS_WAIT_MS, () => Object.assign(new Error("claims-freshness check timed out"), { code: "CONNECT_TIMEOUT" }));

@@ -8,37 +8,15 @@ import {
 } from "drizzle-orm/postgres-js";
 import type { ExtractTablesWithRelations } from "drizzle-orm/relations";
 import postgres from "postgres";
+import type { VerifiedClaims } from "../../lib/domain/claims";
 import * as schema from "./schema";
 
 type Schema = typeof schema;
 type Relations = ExtractTablesWithRelations<Schema>;
 type RelationalSchema = { fullSchema: Schema; schema: Relations; tableNamesMap: Record<string, string> };
 
-/**
- * The claims `rls()` hands to Postgres: only what policies and `auth.*()` read. They must come
- * from a verified token (the middleware's `getClaims()`), never from a decoded cookie.
- * Supabase's `JwtPayload` is assignable to this type.
- */
-export interface VerifiedClaims {
-  sub: string;
-  role: string;
-  aud?: string | string[];
-  iss?: string;
-  iat?: number;
-  exp?: number;
-  email?: string;
-  phone?: string;
-  session_id?: string;
-  aal?: string;
-  is_anonymous?: boolean;
-  app_metadata?: {
-    provider?: string;
-    providers?: string[];
-    user_role?: string;
-    [claim: string]: unknown;
-  };
-  user_metadata?: Record<string, unknown>;
-}
+// The one claims type; re-exported because the RLS client's API is written in it.
+export type { VerifiedClaims } from "../../lib/domain/claims";
 
 export type AdminDatabase = PostgresJsDatabase<Schema>;
 

@@ -16,6 +16,10 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { authenticatedRole, authUid, authUsers } from "drizzle-orm/supabase";
+// Relative imports: drizzle-kit loads this file without the app's `~/` alias.
+import { MESSAGE_MAX_LENGTH } from "../../lib/domain/messages";
+import { type AppRole, ROLE_CLAIM } from "../../lib/domain/roles";
+import { USERNAME_PATTERN } from "../../lib/domain/username";
 
 /*
  * Source of truth for tables, indexes and row-level security. `drizzle-kit generate` turns this
@@ -27,11 +31,11 @@ import { authenticatedRole, authUid, authUsers } from "drizzle-orm/supabase";
  */
 
 /** `->>` yields text, so this compares with the string 'moderator' (`->` would yield jsonb). */
-export const isModerator = sql`(select auth.jwt() -> 'app_metadata' ->> 'user_role') = 'moderator'`;
+function roleClaimIs(role: AppRole) {
+  return sql.raw(`(select auth.jwt() -> 'app_metadata' ->> '${ROLE_CLAIM}') = '${role}'`);
+}
 
-/** Shared with the forms that validate before the database does. */
-export const USERNAME_PATTERN = /^[a-z0-9_]{3,32}$/;
-export const MESSAGE_BODY_MAX_LENGTH = 2000;
+export const isModerator = roleClaimIs("moderator");
 
 export const profiles = pgTable(
   "profiles",
@@ -94,7 +98,7 @@ export const messages = pgTable(
     index("messages_recipient_id_idx").on(table.recipientId),
     check(
       "messages_body_length",
-      sql`(${table.deletedAt} is null and char_length(btrim(${table.body})) between 1 and ${sql.raw(String(MESSAGE_BODY_MAX_LENGTH))})
+      sql`(${table.deletedAt} is null and char_length(btrim(${table.body})) between 1 and ${sql.raw(String(MESSAGE_MAX_LENGTH))})
         or (${table.deletedAt} is not null and ${table.body} = '')`,
     ),
     check("messages_announcement_is_public", sql`not (${table.isAnnouncement} and ${table.recipientId} is not null)`),

@@ -1,14 +1,7 @@
 import { sql } from "drizzle-orm";
+import { type AppRole, ROLE_CLAIM } from "../../lib/domain/roles";
 import type { AdminDatabase } from "./client";
 import { adminAuditLog } from "./schema";
-
-/** Roles the app knows. Stored as app_metadata.user_role, read by policies as a JWT claim. */
-export const APP_ROLES = ["moderator"] as const;
-export type AppRole = (typeof APP_ROLES)[number];
-
-export function isAppRole(value: string): value is AppRole {
-  return (APP_ROLES as readonly string[]).includes(value);
-}
 
 export interface RoleHolder {
   id: string;
@@ -21,7 +14,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function findUser(admin: AdminDatabase, emailOrId: string): Promise<RoleHolder> {
   const byId = UUID.test(emailOrId);
   const rows = await admin.execute<{ id: string; email: string | null; role: string | null }>(sql`
-    select id, email, raw_app_meta_data ->> 'user_role' as role
+    select id, email, raw_app_meta_data ->> ${ROLE_CLAIM}::text as role
       from auth.users
      where ${byId ? sql`id = ${emailOrId}::uuid` : sql`lower(email) = lower(${emailOrId})`}`);
   const [user] = rows;
@@ -31,9 +24,9 @@ export async function findUser(admin: AdminDatabase, emailOrId: string): Promise
 
 export async function listRoleHolders(admin: AdminDatabase, role: AppRole): Promise<RoleHolder[]> {
   const rows = await admin.execute<{ id: string; email: string | null; role: string }>(sql`
-    select id, email, raw_app_meta_data ->> 'user_role' as role
+    select id, email, raw_app_meta_data ->> ${ROLE_CLAIM}::text as role
       from auth.users
-     where raw_app_meta_data ->> 'user_role' = ${role}
+     where raw_app_meta_data ->> ${ROLE_CLAIM}::text = ${role}
      order by email`);
   return rows.map((row) => ({ id: row.id, email: row.email, role: row.role }));
 }
@@ -58,9 +51,9 @@ export async function changeRole(
     const has = user.role === change.role;
     if (change.action === "grant" ? has : !has) return { user, changed: false };
     if (change.action === "grant") {
-      await tx.execute(sql`select public.set_claim(${user.id}::uuid, 'user_role', to_jsonb(${change.role}::text))`);
+      await tx.execute(sql`select public.set_claim(${user.id}::uuid, ${ROLE_CLAIM}::text, to_jsonb(${change.role}::text))`);
     } else {
-      await tx.execute(sql`select public.delete_claim(${user.id}::uuid, 'user_role')`);
+      await tx.execute(sql`select public.delete_claim(${user.id}::uuid, ${ROLE_CLAIM}::text)`);
     }
     await tx.insert(adminAuditLog).values({
       actor: change.actor,

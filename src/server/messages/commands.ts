@@ -1,13 +1,14 @@
 import { and, eq } from "drizzle-orm";
 import * as v from "valibot";
-import { MESSAGE_MAX_LENGTH } from "~/features/messages/message-types";
-import type { AuthClaims } from "~/server/auth/access-token";
+import type { VerifiedClaims } from "~/lib/domain/claims";
+import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
+import { hasRole } from "~/lib/domain/roles";
+import { USERNAME_PATTERN } from "~/lib/domain/username";
 import { FormError, parseForm } from "~/server/forms";
-import { hasRole } from "~/server/auth/guards";
 import { consumeAttempt } from "~/server/auth/rate-limit";
 import type { RlsRunner } from "~/server/db/client";
 import { postgresErrorCode } from "~/server/db/errors";
-import { messages, profiles, USERNAME_PATTERN } from "~/server/db/schema";
+import { messages, profiles } from "~/server/db/schema";
 
 /**
  * C0 controls (but tab and line breaks), DEL and C1 controls: invisible, and some terminals and
@@ -62,7 +63,7 @@ export interface SentMessage {
  * Sends as the signed-in user. The id comes from the client, so a retried submission (double
  * click, resent form, lost response) inserts nothing the second time.
  */
-export async function sendMessage(claims: AuthClaims, rls: RlsRunner, form: FormData): Promise<SentMessage> {
+export async function sendMessage(claims: VerifiedClaims, rls: RlsRunner, form: FormData): Promise<SentMessage> {
   const input = parseForm(SendForm, form);
   const announcement = input.announcement === "on";
   if (announcement && !hasRole(claims, "moderator")) throw new FormError("Only moderators can post announcements.");
@@ -95,7 +96,7 @@ export async function sendMessage(claims: AuthClaims, rls: RlsRunner, form: Form
 }
 
 /** Authors edit their own messages; policies and the trigger refuse anything else. */
-export async function editMessage(claims: AuthClaims, rls: RlsRunner, form: FormData): Promise<void> {
+export async function editMessage(claims: VerifiedClaims, rls: RlsRunner, form: FormData): Promise<void> {
   const input = parseForm(EditForm, form);
   try {
     const updated = await rls((tx) =>

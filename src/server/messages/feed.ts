@@ -1,7 +1,13 @@
 import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import type { FeedCursor, FeedMessage } from "~/features/messages/message-types";
-import { FEED_PAGE_SIZE } from "~/features/messages/message-types";
+import {
+  CATCH_UP_MAX_MESSAGES,
+  CONVERSATION_PAGE_SIZE,
+  CONVERSATIONS_LISTED,
+  FEED_PAGE_SIZE,
+  type FeedCursor,
+  type FeedMessage,
+} from "~/lib/domain/messages";
 import type { RlsTransaction } from "~/server/db/client";
 import { messages, profiles } from "~/server/db/schema";
 
@@ -97,7 +103,7 @@ export async function changesSince(
   const rows = await selectMessages(tx)
     .where(or(...conditions))
     .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(500);
+    .limit(CATCH_UP_MAX_MESSAGES);
   return { messages: rows.map(toFeedMessage), syncedAt };
 }
 
@@ -111,7 +117,7 @@ export async function conversation(tx: RlsTransaction, me: string, otherId: stri
       ),
     )
     .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(200);
+    .limit(CONVERSATION_PAGE_SIZE);
   return rows.map(toFeedMessage);
 }
 
@@ -123,7 +129,7 @@ export async function conversationPartners(tx: RlsTransaction, me: string) {
               from public.messages where recipient_id is not null) as direct
      group by partner_id
      order by max(created_at) desc
-     limit 200`);
+     limit ${CONVERSATIONS_LISTED}`);
   if (rows.length === 0) return [];
   const names = await usernames(
     tx,

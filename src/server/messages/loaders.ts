@@ -1,5 +1,7 @@
 import { redirect } from "@solidjs/router";
 import * as v from "valibot";
+import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { hasRole } from "~/lib/domain/roles";
 import { requireRole } from "~/server/auth/guards";
 import { serverFunction, serverQuery, Timestamp, Uuid } from "~/server/boundary/server-function";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
@@ -15,7 +17,7 @@ const Cursor = v.nullish(
 export const feedPage = serverFunction("getFeed", v.tuple([Cursor]), async (before) => {
   const { read, claims } = requestDatabase();
   const page = await read((tx) => publicFeedPage(tx, before));
-  return { ...page, me: { id: claims.sub, isModerator: claims.app_metadata?.user_role === "moderator" } };
+  return { ...page, me: { id: claims.sub, isModerator: hasRole(claims, "moderator") } };
 });
 
 export const changes = serverFunction(
@@ -29,7 +31,7 @@ export const changes = serverFunction(
 
 export const usernamesOf = serverFunction(
   "getUsernames",
-  v.tuple([v.pipe(v.array(Uuid, "expected a list of user ids."), v.maxLength(100, "ask for at most 100 user ids."))]),
+  v.tuple([v.pipe(v.array(Uuid, "expected a list of user ids."), v.maxLength(USERNAMES_PER_REQUEST, `ask for at most ${USERNAMES_PER_REQUEST} user ids.`))]),
   async (ids) => {
     const { read } = requestDatabase();
     return read((tx) => usernames(tx, ids));

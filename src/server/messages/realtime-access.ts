@@ -1,16 +1,9 @@
 import { getRequestEvent } from "solid-js/web";
+import type { RealtimeAccess } from "~/lib/realtime-feed";
 import { requireUser } from "~/server/auth/guards";
 import { readStoredSession, sessionCookieName } from "~/server/auth/session-cookies";
 import { serverEnv } from "~/server/env";
 import { serverQuery } from "~/server/boundary/server-function";
-
-export interface RealtimeAccess {
-  url: string;
-  apikey: string;
-  accessToken: string;
-  /** Seconds since the epoch; the browser asks again shortly before. */
-  expiresAt: number;
-}
 
 /**
  * The access token of this request's verified session. The middleware already refreshed it when

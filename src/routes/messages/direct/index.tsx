@@ -3,6 +3,7 @@ import { A, createAsync, type RouteDefinition, useSearchParams } from "@solidjs/
 import { For } from "solid-js";
 import { Notice } from "~/features/auth/form-status";
 import { getConversations } from "~/features/messages/messages.api";
+import { USERNAME_HTML_PATTERN } from "~/lib/domain/username";
 
 export const route = { preload: () => getConversations() } satisfies RouteDefinition;
 
@@ -17,7 +18,7 @@ export default function DirectMessagesPage() {
       <form method="get" action="/messages/direct/open" class="stack">
         <label>
           Write to (username)
-          <input name="username" required pattern="[a-z0-9_]{3,32}" />
+          <input name="username" required pattern={USERNAME_HTML_PATTERN} />
         </label>
         <button type="submit">Open conversation</button>
       </form>

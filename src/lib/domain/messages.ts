@@ -19,8 +19,23 @@ export interface FeedCursor {
   id: string;
 }
 
-export const FEED_PAGE_SIZE = 50;
+/**
+ * Longest message body, after trimming. The check constraint on messages.body (char_length, code
+ * points) is generated from it; the form schema counts UTF-16 units, so it never lets through a
+ * body the constraint refuses.
+ */
 export const MESSAGE_MAX_LENGTH = 2000;
+
+/** Messages per page of the public feed (and of the moderation queue). */
+export const FEED_PAGE_SIZE = 50;
+/** At most this many messages in one catch-up after a reconnect. */
+export const CATCH_UP_MAX_MESSAGES = 500;
+/** The newest direct messages of a conversation shown on its page. */
+export const CONVERSATION_PAGE_SIZE = 200;
+/** Conversations listed on /messages/direct. */
+export const CONVERSATIONS_LISTED = 200;
+/** User ids one request may ask the usernames of. */
+export const USERNAMES_PER_REQUEST = 100;
 
 /**
  * A timestamp as the server renders feed timestamps: UTC, microseconds, fixed width (so string
