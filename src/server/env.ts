@@ -12,6 +12,13 @@ const ServerEnv = v.object({
   DATABASE_URL: postgresUrl("DATABASE_URL"),
   /** Full-power connection for administrative code paths only. */
   ADMIN_DATABASE_URL: postgresUrl("ADMIN_DATABASE_URL"),
+  /** Believe X-Forwarded-For (per-IP rate limits) only behind a proxy that sets it. */
+  TRUST_PROXY: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((value) => value.trim()),
+    v.picklist(["", "0", "1"], "TRUST_PROXY must be 1 (behind a proxy that sets X-Forwarded-For), 0 or unset"),
+    v.transform((value) => value === "1"),
+  ),
 });
 
 export type ServerEnv = v.InferOutput<typeof ServerEnv>;

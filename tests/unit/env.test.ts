@@ -22,10 +22,17 @@ describe("server env", () => {
     ["SUPABASE_SECRET_KEY", "   ", /SUPABASE_SECRET_KEY is required/],
     ["DATABASE_URL", "mysql://x@y/z", /DATABASE_URL must be a postgres:\/\/ URL/],
     ["ADMIN_DATABASE_URL", undefined, /ADMIN_DATABASE_URL is required/],
+    ["TRUST_PROXY", "yes", /TRUST_PROXY must be 1/],
   ])("names %s when it is %j", (name, value, message) => {
     const env: Record<string, string | undefined> = { ...valid, [name]: value };
     expect(() => parseServerEnv(env)).toThrow(EnvError);
     expect(() => parseServerEnv(env)).toThrow(message);
+  });
+
+  it("believes X-Forwarded-For only with TRUST_PROXY=1", () => {
+    expect(parseServerEnv(valid).TRUST_PROXY).toBe(false);
+    expect(parseServerEnv({ ...valid, TRUST_PROXY: "0" }).TRUST_PROXY).toBe(false);
+    expect(parseServerEnv({ ...valid, TRUST_PROXY: " 1 " }).TRUST_PROXY).toBe(true);
   });
 
   it("lists every bad variable at once", () => {

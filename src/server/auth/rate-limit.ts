@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { getRequestEvent } from "solid-js/web";
 import { getRequestIP } from "vinxi/http";
 import { getDatabase } from "~/server/db/app-database";
+import { serverEnv } from "~/server/env";
 import { FormError } from "~/server/forms";
 
 export interface Limit {
@@ -27,7 +28,7 @@ export class RateLimited extends FormError {
  */
 export async function consumeAuthAttempt(limit: Limit, account: string | null): Promise<void> {
   const event = getRequestEvent();
-  const ip = (event && getRequestIP(event.nativeEvent, { xForwardedFor: trustProxy() })) || "unknown";
+  const ip = (event && getRequestIP(event.nativeEvent, { xForwardedFor: serverEnv().TRUST_PROXY })) || "unknown";
   const buckets: [string, number][] = [[`${limit.action}:ip:${ip}`, limit.perIp]];
   if (account) buckets.push([`${limit.action}:account:${account.trim().toLowerCase()}`, limit.perAccount]);
   await consumeBuckets(buckets, limit.windowSeconds);
@@ -52,9 +53,4 @@ async function consumeBuckets(buckets: [string, number][], windowSeconds: number
     if (row && !row.allowed) retryAfter = Math.max(retryAfter, row.retry_after_seconds, 1);
   }
   if (retryAfter > 0) throw new RateLimited(retryAfter);
-}
-
-/** Only behind a proxy that sets X-Forwarded-For may the header be believed (TRUST_PROXY=1). */
-function trustProxy(): boolean {
-  return process.env.TRUST_PROXY === "1";
 }
