@@ -31,7 +31,7 @@ const boundaries = [
     from: ["src/features/**/*.api.ts"],
     forbid: SERVER_ONLY,
     kinds: ["value"],
-    message: "An *.api.ts file reaches server code only by `await import()` inside a \"use server\" body.",
+    message: 'An *.api.ts file reaches server code only by `await import()` inside a "use server" body.',
   },
   {
     name: "server-to-ui",

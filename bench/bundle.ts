@@ -20,7 +20,16 @@ import { buildApp, get, log, main, onCleanup, options, report, signIn, startApp,
 const opts = options({ pages: "/,/login,/protected,/messages", source: "worktree", top: 8, browser: true });
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /**
  * The JS files a real browser fetches for each page (load, network idle, +1 s): includes import()s
@@ -165,14 +174,20 @@ function attribute(code: string, map: { sources: string[]; mappings: string }): 
       if (!segment) continue;
       const values = decodeVlq(segment);
       column += values[0] ?? 0;
-      add(lastSource >= 0 ? moduleGroup(map.sources[lastSource] ?? "?") : "(unmapped)", Buffer.byteLength(line.slice(lastColumn, column)));
+      add(
+        lastSource >= 0 ? moduleGroup(map.sources[lastSource] ?? "?") : "(unmapped)",
+        Buffer.byteLength(line.slice(lastColumn, column)),
+      );
       if (values.length >= 4) {
         source += values[1] ?? 0;
         lastSource = source;
       } else lastSource = -1;
       lastColumn = column;
     }
-    add(lastSource >= 0 ? moduleGroup(map.sources[lastSource] ?? "?") : "(unmapped)", Buffer.byteLength(line.slice(lastColumn)) + 1);
+    add(
+      lastSource >= 0 ? moduleGroup(map.sources[lastSource] ?? "?") : "(unmapped)",
+      Buffer.byteLength(line.slice(lastColumn)) + 1,
+    );
   }
   return result;
 }
@@ -187,7 +202,9 @@ function loadChunks(publicDir: string) {
     const code = full.replace(/\n?\/\/# sourceMappingURL=[^\n]*\s*$/, "");
     const base = href.slice(0, href.lastIndexOf("/") + 1);
     const resolve = (relative: string) => new URL(relative, `http://x${base}`).pathname;
-    const imports = [...code.matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w$*{}\s,]*?from\s*)?["'](\.\.?\/[^"']+\.js)["']/g)].map((m) => resolve(m[1] ?? ""));
+    const imports = [
+      ...code.matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w$*{}\s,]*?from\s*)?["'](\.\.?\/[^"']+\.js)["']/g),
+    ].map((m) => resolve(m[1] ?? ""));
     const dynamicImports = [...code.matchAll(/import\(\s*["'](\.\.?\/[^"']+\.js)["']\s*\)/g)].map((m) => resolve(m[1] ?? ""));
     const mapPath = `${path}.map`;
     const sources = existsSync(mapPath)
@@ -220,7 +237,12 @@ interface PageJs {
 }
 
 /** Chunks reachable from `roots` by static imports (and by import() too when `dynamic`). */
-function closure(roots: Iterable<string>, chunk: (href: string) => Chunk, skip = new Set<string>(), dynamic = false): Set<string> {
+function closure(
+  roots: Iterable<string>,
+  chunk: (href: string) => Chunk,
+  skip = new Set<string>(),
+  dynamic = false,
+): Set<string> {
   const seen = new Set<string>();
   const queue = [...roots];
   while (queue.length) {
@@ -285,9 +307,12 @@ await main(420, async () => {
     console.log(`\n${result.page}: ${kb(result.eager)} gzip JS up front in ${result.files.length} files${lazyNote}`);
     for (const file of [...result.files, ...result.lazy].sort((a, b) => b.gzip - a.gzip)) {
       const inside = [...file.sources].sort((a, b) => b[1] - a[1]).slice(0, 4);
-      const parts = file.gzip >= 2048 ? `: ${inside.map(([name, bytes]) => `${name} ${kb((file.gzip * bytes) / file.raw)}`).join(", ")}` : "";
+      const parts =
+        file.gzip >= 2048 ? `: ${inside.map(([name, bytes]) => `${name} ${kb((file.gzip * bytes) / file.raw)}`).join(", ")}` : "";
       const lazy = result.lazy.includes(file) ? " [import()]" : "";
-      console.log(`   ${kb(file.gzip).padStart(8)}  ${file.file.replace("/_build/assets/", "")}${lazy} (${kb(file.raw)} raw)${parts}`);
+      console.log(
+        `   ${kb(file.gzip).padStart(8)}  ${file.file.replace("/_build/assets/", "")}${lazy} (${kb(file.raw)} raw)${parts}`,
+      );
     }
     console.log("   heaviest modules (gzip share):");
     for (const [name, bytes] of [...result.modules].sort((a, b) => b[1] - a[1]).slice(0, opts.top)) {
@@ -297,7 +322,8 @@ await main(420, async () => {
   const pages = results.map((result) => result.page);
   const inBrowser = await browserLoads(app.url, cookie, pages);
   const bareInBrowser = inBrowser ? await browserLoads(bare.url, "", ["/"]) : undefined;
-  const sum = (files: string[], load: (href: string) => Chunk, size: "gzip" | "brotli") => files.reduce((total, href) => total + load(href)[size], 0);
+  const sum = (files: string[], load: (href: string) => Chunk, size: "gzip" | "brotli") =>
+    files.reduce((total, href) => total + load(href)[size], 0);
   const loaded = (result: PageJs, browser: Map<string, string[]> | undefined) =>
     browser?.get(result.page) ?? [...result.files, ...result.lazy].map((file) => file.file);
 
@@ -308,7 +334,9 @@ await main(420, async () => {
   const bareFiles = loaded(barePage, bareInBrowser && new Map([["bare /", bareInBrowser.get("/") ?? []]]));
   console.log(`\nClient JS per page, gzip (brotli beside it), ${measuredBy}; baseline: a bare SolidStart page (same packages):`);
   for (const result of results) {
-    const supabase = [...result.modules].filter(([name]) => name.startsWith("@supabase/")).reduce((total, [, bytes]) => total + bytes, 0);
+    const supabase = [...result.modules]
+      .filter(([name]) => name.startsWith("@supabase/"))
+      .reduce((total, [, bytes]) => total + bytes, 0);
     const files = loaded(result, inBrowser);
     const size = sum(files, chunk, "gzip");
     const feed = result.page.startsWith("/messages");

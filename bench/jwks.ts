@@ -69,7 +69,10 @@ async function burst(stack: Stack, app: AppProcess, cookie: string): Promise<Bur
 }
 
 function describeBurst(result: BurstResult): string {
-  const other = Object.entries(result.other).map(([key, count]) => `${key} x${count}`).join(", ") || "none";
+  const other =
+    Object.entries(result.other)
+      .map(([key, count]) => `${key} x${count}`)
+      .join(", ") || "none";
   return `${result.jwks} JWKS fetches, ${result.signedIn}/${opts.burst} signed in (statuses ${JSON.stringify(result.statuses)}), other auth calls: ${other}`;
 }
 
@@ -117,7 +120,9 @@ await main(420, async () => {
   const fetches = (variant: "naive" | "ours") => median(cold[variant].map((result) => result?.jwks ?? NaN));
   const maxFetches = Math.max(...cold.ours.map((result) => result?.jwks ?? NaN));
   const allSignedIn = cold.ours.every((result) => result?.signedIn === opts.burst);
-  console.log(`\nCold process, burst of ${opts.burst} concurrent GET /protected with a valid session, ${opts.rounds} fresh processes each:`);
+  console.log(
+    `\nCold process, burst of ${opts.burst} concurrent GET /protected with a valid session, ${opts.rounds} fresh processes each:`,
+  );
   report({
     name: "T2 JWKS fetches per cold process",
     baselineLabel: "naive getClaims",

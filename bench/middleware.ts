@@ -54,14 +54,20 @@ await main(240, async () => {
   log(`session cookie: ${cookie.length} B`);
 
   // Fresh, validly signed tokens for the "never seen" variant (distinct by jti).
-  const keyFile = JSON.parse(await readFile(join(stack.stateDir, "auth-keys.json"), "utf8")) as { kid: string; privateJwk: JWK; publicJwk: JWK };
+  const keyFile = JSON.parse(await readFile(join(stack.stateDir, "auth-keys.json"), "utf8")) as {
+    kid: string;
+    privateJwk: JWK;
+    publicJwk: JWK;
+  };
   const privateKey = await importJWK(keyFile.privateJwk, "ES256");
   const publicKey = await importJWK(keyFile.publicJwk, "ES256");
   const claims = decodeJwt(session.access_token);
   const freshCookies: string[] = [];
   const freshCount = Math.ceil(opts.duration * (opts.rounds + 1) * 8000);
   for (let i = 0; i < freshCount; i++) {
-    const token = await new SignJWT({ ...claims, jti: `bench-${i}` }).setProtectedHeader({ alg: "ES256", kid: keyFile.kid, typ: "JWT" }).sign(privateKey);
+    const token = await new SignJWT({ ...claims, jti: `bench-${i}` })
+      .setProtectedHeader({ alg: "ES256", kid: keyFile.kid, typ: "JWT" })
+      .sign(privateKey);
     freshCookies.push(cookieFor({ ...session, access_token: token }));
   }
   let fresh = 0;
@@ -152,13 +158,41 @@ await main(240, async () => {
   const us = (variant: Variant) => median(runs[variant].map((run) => run.wall));
   const extra = (variant: Variant) => us(variant) - us("off");
 
-  console.log(`\nSession middleware in-process, ${opts.rounds} x ${opts.duration} s per variant, alternated, medians (µs per request):`);
-  report({ name: "T1 middleware, valid session (cached claims)", baselineLabel: "off", baseline: us("off"), ours: us("ours"), unit: "µs", target: "overhead <= 150 µs", met: extra("ours") <= 150 });
+  console.log(
+    `\nSession middleware in-process, ${opts.rounds} x ${opts.duration} s per variant, alternated, medians (µs per request):`,
+  );
+  report({
+    name: "T1 middleware, valid session (cached claims)",
+    baselineLabel: "off",
+    baseline: us("off"),
+    ours: us("ours"),
+    unit: "µs",
+    target: "overhead <= 150 µs",
+    met: extra("ours") <= 150,
+  });
   if (userCookies.length) {
-    report({ name: `   middleware, ${userCookies.length} users in turn (each back every few seconds)`, baselineLabel: "off", baseline: us("off"), ours: us("ours, many users"), unit: "µs" });
+    report({
+      name: `   middleware, ${userCookies.length} users in turn (each back every few seconds)`,
+      baselineLabel: "off",
+      baseline: us("off"),
+      ours: us("ours, many users"),
+      unit: "µs",
+    });
   }
-  report({ name: "   middleware, never-seen token (full verify)", baselineLabel: "off", baseline: us("off"), ours: us("ours, new token"), unit: "µs" });
-  report({ name: "   anchor: createServerClient + getClaims", baselineLabel: "jose jwtVerify, key imported", baseline: us("jose"), ours: us("naive"), unit: "µs" });
+  report({
+    name: "   middleware, never-seen token (full verify)",
+    baselineLabel: "off",
+    baseline: us("off"),
+    ours: us("ours, new token"),
+    unit: "µs",
+  });
+  report({
+    name: "   anchor: createServerClient + getClaims",
+    baselineLabel: "jose jwtVerify, key imported",
+    baseline: us("jose"),
+    ours: us("naive"),
+    unit: "µs",
+  });
   console.log(
     `   overhead vs off: ours ${extra("ours").toFixed(1)} µs${userCookies.length ? `, many users ${extra("ours, many users").toFixed(1)} µs` : ""}, new token ${extra("ours, new token").toFixed(1)} µs, naive ${extra("naive").toFixed(1)} µs, jose ${us("jose").toFixed(1)} µs`,
   );

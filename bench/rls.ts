@@ -75,7 +75,12 @@ await main(300, async () => {
 
   // The same 20 rows for every variant: public messages, newest first.
   const select = (q: typeof db.admin | RlsTransaction) =>
-    q.select().from(messages).where(isNull(messages.recipientId)).orderBy(desc(messages.createdAt), desc(messages.id)).limit(opts.rows);
+    q
+      .select()
+      .from(messages)
+      .where(isNull(messages.recipientId))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(opts.rows);
   const compiled = select(db.admin).toSQL();
   const adminClient = (db.admin as unknown as { $client: postgres.Sql }).$client;
 
@@ -93,7 +98,12 @@ await main(300, async () => {
           sql`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('request.jwt.claim.sub', ${claims.sub}, true)`,
         );
         await tx.execute(sql`set local role authenticated`);
-        return tx.select().from(messages).where(isNull(messages.recipientId)).orderBy(desc(messages.createdAt), desc(messages.id)).limit(opts.rows);
+        return tx
+          .select()
+          .from(messages)
+          .where(isNull(messages.recipientId))
+          .orderBy(desc(messages.createdAt), desc(messages.id))
+          .limit(opts.rows);
       }),
   };
 
@@ -147,15 +157,80 @@ await main(300, async () => {
   const latency = (variant: Variant) => median(sequential[variant].map((result) => result.mean * 1000));
   const throughput = (variant: Variant) => median(concurrent[variant].map((result) => result.opsPerSecond));
 
-  console.log(`\nRLS transaction vs plain query, ${opts.rows} rows, ${opts.rounds} x ${opts.duration} s per variant, alternated, medians:`);
+  console.log(
+    `\nRLS transaction vs plain query, ${opts.rows} rows, ${opts.rounds} x ${opts.duration} s per variant, alternated, medians:`,
+  );
   const ratio = latency("ours") / latency("plain");
-  report({ name: "T3 RLS transaction latency, one in flight", baselineLabel: "plain drizzle select", baseline: latency("plain"), ours: latency("ours"), unit: "µs", target: "<= 1.5x", met: ratio <= 1.5 });
-  report({ name: "   same vs drizzle prepared select", baselineLabel: "drizzle .prepare()", baseline: latency("plain, drizzle prepared"), ours: latency("ours"), unit: "µs" });
-  report({ name: "T3 read() (loaders: read only, COMMIT not awaited)", baselineLabel: "plain drizzle select", baseline: latency("plain"), ours: latency("ours, read"), unit: "µs", target: "<= 1.5x", met: latency("ours, read") / latency("plain") <= 1.5 });
-  report({ name: "   same vs drizzle prepared select", baselineLabel: "drizzle .prepare()", baseline: latency("plain, drizzle prepared"), ours: latency("ours, read"), unit: "µs", target: "<= 1.5x", met: latency("ours, read") / latency("plain, drizzle prepared") <= 1.5 });
-  report({ name: "   same vs postgres.js prepared statement", baselineLabel: "sql.unsafe prepared, no drizzle", baseline: latency("plain prepared"), ours: latency("ours, read"), unit: "µs" });
-  report({ name: "   anchor: naive RLS transaction", baselineLabel: "plain drizzle select", baseline: latency("plain"), ours: latency("naive"), unit: "µs" });
-  report({ name: `   throughput, ${opts.concurrency} in flight (ratio = plain/ours time)`, baselineLabel: "plain drizzle select", baseline: throughput("plain"), ours: throughput("ours"), unit: "ops/s", ratio: throughput("plain") / throughput("ours") });
-  report({ name: `   throughput of read(), ${opts.concurrency} in flight`, baselineLabel: "plain drizzle select", baseline: throughput("plain"), ours: throughput("ours, read"), unit: "ops/s", ratio: throughput("plain") / throughput("ours, read") });
-  report({ name: `   anchor throughput, ${opts.concurrency} in flight (ratio = plain/naive time)`, baselineLabel: "plain drizzle select", baseline: throughput("plain"), ours: throughput("naive"), unit: "ops/s", ratio: throughput("plain") / throughput("naive") });
+  report({
+    name: "T3 RLS transaction latency, one in flight",
+    baselineLabel: "plain drizzle select",
+    baseline: latency("plain"),
+    ours: latency("ours"),
+    unit: "µs",
+    target: "<= 1.5x",
+    met: ratio <= 1.5,
+  });
+  report({
+    name: "   same vs drizzle prepared select",
+    baselineLabel: "drizzle .prepare()",
+    baseline: latency("plain, drizzle prepared"),
+    ours: latency("ours"),
+    unit: "µs",
+  });
+  report({
+    name: "T3 read() (loaders: read only, COMMIT not awaited)",
+    baselineLabel: "plain drizzle select",
+    baseline: latency("plain"),
+    ours: latency("ours, read"),
+    unit: "µs",
+    target: "<= 1.5x",
+    met: latency("ours, read") / latency("plain") <= 1.5,
+  });
+  report({
+    name: "   same vs drizzle prepared select",
+    baselineLabel: "drizzle .prepare()",
+    baseline: latency("plain, drizzle prepared"),
+    ours: latency("ours, read"),
+    unit: "µs",
+    target: "<= 1.5x",
+    met: latency("ours, read") / latency("plain, drizzle prepared") <= 1.5,
+  });
+  report({
+    name: "   same vs postgres.js prepared statement",
+    baselineLabel: "sql.unsafe prepared, no drizzle",
+    baseline: latency("plain prepared"),
+    ours: latency("ours, read"),
+    unit: "µs",
+  });
+  report({
+    name: "   anchor: naive RLS transaction",
+    baselineLabel: "plain drizzle select",
+    baseline: latency("plain"),
+    ours: latency("naive"),
+    unit: "µs",
+  });
+  report({
+    name: `   throughput, ${opts.concurrency} in flight (ratio = plain/ours time)`,
+    baselineLabel: "plain drizzle select",
+    baseline: throughput("plain"),
+    ours: throughput("ours"),
+    unit: "ops/s",
+    ratio: throughput("plain") / throughput("ours"),
+  });
+  report({
+    name: `   throughput of read(), ${opts.concurrency} in flight`,
+    baselineLabel: "plain drizzle select",
+    baseline: throughput("plain"),
+    ours: throughput("ours, read"),
+    unit: "ops/s",
+    ratio: throughput("plain") / throughput("ours, read"),
+  });
+  report({
+    name: `   anchor throughput, ${opts.concurrency} in flight (ratio = plain/naive time)`,
+    baselineLabel: "plain drizzle select",
+    baseline: throughput("plain"),
+    ours: throughput("naive"),
+    unit: "ops/s",
+    ratio: throughput("plain") / throughput("naive"),
+  });
 });

@@ -78,7 +78,8 @@ await main(600, async () => {
     const check = checks[name];
     if (check.status !== 200 || !signedIn(check.body)) throw new Error(`${name}: ${opts.page} not signed in (${check.status})`);
   }
-  if (checks.ours.setCookies.length) throw new Error(`ours: a valid session wrote cookies: ${checks.ours.setCookies.join(" | ")}`);
+  if (checks.ours.setCookies.length)
+    throw new Error(`ours: a valid session wrote cookies: ${checks.ours.setCookies.join(" | ")}`);
   if (signedIn(checks.off.body) || signedIn(checks.anonymous.body)) throw new Error("off / no-cookie: signed in?");
   log(`page ${opts.page}: ${checks.ours.body.length} B signed in, ${checks.off.body.length} B anonymous`);
 
@@ -116,16 +117,26 @@ await main(600, async () => {
   if (opts.users > 0) {
     for (const userCookie of await manyUserCookies(stack, cookie, opts.users)) manyUsers.push({ cookie: userCookie });
     // Every token verified once, so the runs measure the per-request path of known tokens.
-    await load({ url: `${app.url}${opts.page}`, connections: opts.connections, durationMs: 60_000, maxRequests: manyUsers.length, cycle: manyUsers });
+    await load({
+      url: `${app.url}${opts.page}`,
+      connections: opts.connections,
+      durationMs: 60_000,
+      maxRequests: manyUsers.length,
+      cycle: manyUsers,
+    });
     const sample = await get(`${app.url}${opts.page}`, manyUsers[1] ?? {});
-    if (!signedIn(sample.body) || sample.setCookies.length) throw new Error("many users: a bench user is not signed in, or got new cookies");
+    if (!signedIn(sample.body) || sample.setCookies.length)
+      throw new Error("many users: a bench user is not signed in, or got new cookies");
     log(`many users: ${manyUsers.length} sessions primed`);
   }
 
   const generator = opts.wrk ? wrkLoad : load;
   type Variant = "off" | "ours" | "ours, many users" | "no-cookie" | "naive" | "messages" | "ours (unpatched build)" | "static";
   const pid = app.process.pid ?? 0;
-  const targets: Record<Variant, { url: string; headers: Record<string, string>; pid: number; cycle?: Record<string, string>[] }> = {
+  const targets: Record<
+    Variant,
+    { url: string; headers: Record<string, string>; pid: number; cycle?: Record<string, string>[] }
+  > = {
     off: { url: `${app.url}${opts.page}`, headers: mode("off"), pid },
     ours: { url: `${app.url}${opts.page}`, headers: withCookie, pid },
     "ours, many users": { url: `${app.url}${opts.page}`, headers: {}, pid, cycle: manyUsers },
@@ -152,7 +163,16 @@ await main(600, async () => {
 
   // Throughput, N connections.
   const withUsers = manyUsers.length ? (["ours, many users"] as const) : [];
-  const many: Variant[] = ["off", "ours", ...withUsers, "no-cookie", "naive", ...(messagesPage ? (["messages"] as const) : []), "ours (unpatched build)", "static"];
+  const many: Variant[] = [
+    "off",
+    "ours",
+    ...withUsers,
+    "no-cookie",
+    "naive",
+    ...(messagesPage ? (["messages"] as const) : []),
+    "ours (unpatched build)",
+    "static",
+  ];
   const throughput = await alternate(many, opts.rounds, measure(opts.connections, opts.duration));
   const rps = (variant: Variant) => median(throughput[variant].map((result: LoadResult) => result.rps));
   const cpu = (variant: Variant) => median(throughput[variant].map((result: LoadResult) => result.cpuPerRequest));
@@ -165,20 +185,49 @@ await main(600, async () => {
   const cpu1 = (variant: Variant) => median(latency[variant].map((result: LoadResult) => result.cpuPerRequest));
 
   const how = opts.wrk ? "wrk" : "node:http load generator";
-  const series = (runs: Record<Variant, LoadResult[]>, variant: Variant, key: "rps" | "cpuPerRequest") => runs[variant].map((result) => result[key]);
+  const series = (runs: Record<Variant, LoadResult[]>, variant: Variant, key: "rps" | "cpuPerRequest") =>
+    runs[variant].map((result) => result[key]);
   // Ratio = median of the per-round ratios (each pair measured in the same round).
-  const rpsRatio = (variant: Variant, baseline: Variant) => pairedRatio(series(throughput, variant, "rps"), series(throughput, baseline, "rps"));
-  const cpuRatio = (variant: Variant, baseline: Variant) => pairedRatio(series(throughput, baseline, "cpuPerRequest"), series(throughput, variant, "cpuPerRequest"));
+  const rpsRatio = (variant: Variant, baseline: Variant) =>
+    pairedRatio(series(throughput, variant, "rps"), series(throughput, baseline, "rps"));
+  const cpuRatio = (variant: Variant, baseline: Variant) =>
+    pairedRatio(series(throughput, baseline, "cpuPerRequest"), series(throughput, variant, "cpuPerRequest"));
   const line = (name: string, variant: Variant, baseline: Variant, target?: { text: string; min: number }) => {
     const ratio = rpsRatio(variant, baseline);
-    report({ name, baselineLabel: baseline, baseline: rps(baseline), ours: rps(variant), unit: "req/s", ratio: ratio.median, range: [ratio.min, ratio.max], ...(target ? { target: target.text, met: ratio.median >= target.min } : {}) });
+    report({
+      name,
+      baselineLabel: baseline,
+      baseline: rps(baseline),
+      ours: rps(variant),
+      unit: "req/s",
+      ratio: ratio.median,
+      range: [ratio.min, ratio.max],
+      ...(target ? { target: target.text, met: ratio.median >= target.min } : {}),
+    });
     const cpuRatios = cpuRatio(variant, baseline);
-    report({ name: "   same, as app CPU per request (ratio = baseline/ours)", baselineLabel: baseline, baseline: cpu(baseline), ours: cpu(variant), unit: "µs", ratio: cpuRatios.median, range: [cpuRatios.min, cpuRatios.max] });
+    report({
+      name: "   same, as app CPU per request (ratio = baseline/ours)",
+      baselineLabel: baseline,
+      baseline: cpu(baseline),
+      ours: cpu(variant),
+      unit: "µs",
+      ratio: cpuRatios.median,
+      range: [cpuRatios.min, cpuRatios.max],
+    });
   };
-  console.log(`\nSSR ${opts.page}: ${opts.connections} connections, ${opts.rounds} x ${opts.duration} s per variant, shuffled rounds, medians (${how})`);
-  console.log(`(generator ceiling: static /favicon.svg ${rps("static").toFixed(0)} req/s; CPU = app process user+system time per request)`);
+  console.log(
+    `\nSSR ${opts.page}: ${opts.connections} connections, ${opts.rounds} x ${opts.duration} s per variant, shuffled rounds, medians (${how})`,
+  );
+  console.log(
+    `(generator ceiling: static /favicon.svg ${rps("static").toFixed(0)} req/s; CPU = app process user+system time per request)`,
+  );
   line("T1 SSR req/s, valid session vs middleware off", "ours", "off", { text: ">= 0.90", min: 0.9 });
-  if (manyUsers.length) line(`   ${manyUsers.length} users in turn (each back every ~${(manyUsers.length / rps("ours, many users")).toFixed(0)} s) vs off`, "ours, many users", "off");
+  if (manyUsers.length)
+    line(
+      `   ${manyUsers.length} users in turn (each back every ~${(manyUsers.length / rps("ours, many users")).toFixed(0)} s) vs off`,
+      "ours, many users",
+      "off",
+    );
   line("   SSR req/s, valid session vs no cookie", "ours", "no-cookie");
   line("   anchor: naive middleware vs middleware off", "naive", "off");
   line("   control: unpatched build vs switch build (both ours)", "ours (unpatched build)", "ours");
@@ -186,7 +235,15 @@ await main(600, async () => {
   const p50s = (variant: Variant) => latency[variant].map((result) => result.p50);
   const deltas = p50s("ours").map((value, index) => value - (p50s("off")[index] ?? NaN));
   console.log(`\nOne connection, ${opts.rounds} x ${opts.oneDuration} s per variant, shuffled rounds, medians:`);
-  report({ name: "T1 one-connection p50 latency, valid session vs off", baselineLabel: "off", baseline: p50("off"), ours: p50("ours"), unit: "ms", target: "overhead <= 0.15 ms", met: overhead <= 0.15 });
+  report({
+    name: "T1 one-connection p50 latency, valid session vs off",
+    baselineLabel: "off",
+    baseline: p50("off"),
+    ours: p50("ours"),
+    unit: "ms",
+    target: "overhead <= 0.15 ms",
+    met: overhead <= 0.15,
+  });
   console.log(`   per-round p50 overhead (ms): ${deltas.map((delta) => delta.toFixed(3)).join(" ")}`);
   for (const variant of ["ours", ...withUsers, "no-cookie", "naive"] as const) {
     console.log(
@@ -196,10 +253,32 @@ await main(600, async () => {
   if (messagesPage) {
     console.log("");
     const bare = rpsRatio("messages", "off");
-    report({ name: `T5 /messages (${opts.messages} messages) req/s beside the bare page ${opts.page}`, baselineLabel: `${opts.page}, middleware off`, baseline: rps("off"), ours: rps("messages"), unit: "req/s", ratio: bare.median, range: [bare.min, bare.max] });
+    report({
+      name: `T5 /messages (${opts.messages} messages) req/s beside the bare page ${opts.page}`,
+      baselineLabel: `${opts.page}, middleware off`,
+      baseline: rps("off"),
+      ours: rps("messages"),
+      unit: "req/s",
+      ratio: bare.median,
+      range: [bare.min, bare.max],
+    });
     const same = rpsRatio("messages", "ours");
-    report({ name: `   /messages req/s vs ${opts.page} with the same session`, baselineLabel: `${opts.page}, ours`, baseline: rps("ours"), ours: rps("messages"), unit: "req/s", ratio: same.median, range: [same.min, same.max] });
-    report({ name: "   /messages app CPU per request vs the bare page", baselineLabel: `${opts.page}, middleware off`, baseline: cpu("off"), ours: cpu("messages"), unit: "µs" });
+    report({
+      name: `   /messages req/s vs ${opts.page} with the same session`,
+      baselineLabel: `${opts.page}, ours`,
+      baseline: rps("ours"),
+      ours: rps("messages"),
+      unit: "req/s",
+      ratio: same.median,
+      range: [same.min, same.max],
+    });
+    report({
+      name: "   /messages app CPU per request vs the bare page",
+      baselineLabel: `${opts.page}, middleware off`,
+      baseline: cpu("off"),
+      ours: cpu("messages"),
+      unit: "µs",
+    });
   } else {
     console.log("T5 /messages: page not present (404), not measured");
   }

@@ -128,12 +128,13 @@ export async function buildApp(options: BuildOptions = {}): Promise<string> {
     log(`reusing ${join(cache, options.label ?? "build")} (BENCH_BUILD_CACHE)`);
     return join(cache, options.label ?? "build");
   }
-  const dir = cache ? join(cache, options.label ?? "build") : await mkdtemp(join(tmpdir(), `bench-app-${options.label ?? "build"}-`));
+  const dir = cache
+    ? join(cache, options.label ?? "build")
+    : await mkdtemp(join(tmpdir(), `bench-app-${options.label ?? "build"}-`));
   if (cache) {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-  }
-  else onCleanup(() => rm(dir, { recursive: true, force: true }));
+  } else onCleanup(() => rm(dir, { recursive: true, force: true }));
   const source = options.source ?? "worktree";
   if (source === "worktree") {
     for (const entry of options.copy ?? PROJECT_FILES) await cp(join(root, entry), join(dir, entry), { recursive: true });
@@ -197,7 +198,11 @@ export async function buildVariant(source: string): Promise<string> {
 
 function run(command: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.add(child);
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
@@ -244,7 +249,12 @@ export async function startStack(appProcesses = 4): Promise<Stack> {
       configure: (config) => {
         config.auth.site_url = `http://127.0.0.1:${appPorts[0]}`;
         config.auth.additional_redirect_urls = appPorts.map((port) => `http://127.0.0.1:${port}/**`);
-        config.auth.rate_limit = { ...config.auth.rate_limit, email_sent: 10_000, sign_in_sign_ups: 10_000, token_refresh: 100_000 };
+        config.auth.rate_limit = {
+          ...config.auth.rate_limit,
+          email_sent: 10_000,
+          sign_in_sign_ups: 10_000,
+          token_refresh: 100_000,
+        };
       },
     },
     "rls-client-test-password",
@@ -289,26 +299,35 @@ export interface AppProcess {
 }
 
 /** `node .output/server/index.mjs` of a build, on a reserved port, waited for on a static file. */
-export async function startApp(stack: Stack, buildDir: string, port: number, env: Record<string, string> = {}): Promise<AppProcess> {
+export async function startApp(
+  stack: Stack,
+  buildDir: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
   if (!Number.isInteger(port) || port <= 0) throw new Error(`startApp: no port (reserve more with startStack(n))`);
   const url = `http://127.0.0.1:${port}`;
   let output = "";
-  const child = spawn(process.execPath, [...(env.NODE_FLAGS ? env.NODE_FLAGS.split(" ") : []), join(buildDir, ".output/server/index.mjs")], {
-    cwd: buildDir,
-    env: {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      VITE_SUPABASE_URL: stack.backend.apiUrl,
-      VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
-      SUPABASE_SECRET_KEY: stack.backend.secretKey,
-      DATABASE_URL: stack.rlsUrl,
-      ADMIN_DATABASE_URL: stack.adminUrl,
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...(env.NODE_FLAGS ? env.NODE_FLAGS.split(" ") : []), join(buildDir, ".output/server/index.mjs")],
+    {
+      cwd: buildDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        VITE_SUPABASE_URL: stack.backend.apiUrl,
+        VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
+        SUPABASE_SECRET_KEY: stack.backend.secretKey,
+        DATABASE_URL: stack.rlsUrl,
+        ADMIN_DATABASE_URL: stack.adminUrl,
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   children.add(child);
   child.stdout?.on("data", (chunk) => (output = (output + chunk).slice(-20_000)));
   child.stderr?.on("data", (chunk) => (output = (output + chunk).slice(-20_000)));
@@ -378,8 +397,12 @@ export function writeSessionCookie({ name, session }: SessionCookie): string {
 }
 
 /** Signs access tokens with the backend's own key (or another key, for rotation tests). */
-export async function backendSigner(stack: Stack, key?: { kid: string; privateJwk: JWK }): Promise<(claims: JWTPayload) => Promise<string>> {
-  const file = key ?? (JSON.parse(await readFile(join(stack.stateDir, "auth-keys.json"), "utf8")) as { kid: string; privateJwk: JWK });
+export async function backendSigner(
+  stack: Stack,
+  key?: { kid: string; privateJwk: JWK },
+): Promise<(claims: JWTPayload) => Promise<string>> {
+  const file =
+    key ?? (JSON.parse(await readFile(join(stack.stateDir, "auth-keys.json"), "utf8")) as { kid: string; privateJwk: JWK });
   const signing = await importJWK(file.privateJwk, "ES256");
   return (claims) => new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: file.kid, typ: "JWT" }).sign(signing);
 }
@@ -421,7 +444,10 @@ export async function manyUserCookies(stack: Stack, cookie: string, count: numbe
 }
 
 /** One GET with the given headers: status, body and Set-Cookie names. */
-export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; setCookies: string[] }> {
+export async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; setCookies: string[] }> {
   const response = await fetch(url, { headers, redirect: "manual" });
   return { status: response.status, body: await response.text(), setCookies: response.headers.getSetCookie() };
 }
@@ -496,7 +522,14 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       const begun = process.hrtime.bigint();
       const extra = cycle.length ? cycle[sent % cycle.length] : undefined;
       const req = httpRequest(
-        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: "GET", headers: extra ? { ...headers, ...extra } : headers },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: "GET",
+          headers: extra ? { ...headers, ...extra } : headers,
+        },
         (res) => {
           res.on("data", (chunk: Buffer) => (bytes += chunk.length));
           res.on("end", () => {
@@ -612,7 +645,7 @@ export async function alternate<K extends string, R>(
   // A fresh order every round (fixed seed): what ran just before a variant (a heavy page, a
   // GC, Postgres' background work) does not always fall on the same one.
   let seed = 0x2545f491;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (let round = 0; round < rounds; round++) {
     const order = [...variants];
     for (let i = order.length - 1; i > 0; i--) {

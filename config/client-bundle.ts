@@ -1,7 +1,8 @@
 import type { Plugin } from "vite";
 
 const SERVER_RUNTIME = "@solidjs/start/dist/runtime/server-runtime.js";
-const EAGER_SERIALIZATION = 'import { deserializeJSONStream, deserializeJSStream, serializeToJSONString, } from "./serialization";';
+const EAGER_SERIALIZATION =
+  'import { deserializeJSONStream, deserializeJSStream, serializeToJSONString, } from "./serialization";';
 
 /**
  * SolidStart's client server-function runtime imports seroval (~8 KB gzip) at the top, and every
@@ -17,7 +18,9 @@ export function lazyServerFunctionSerialization(): Plugin {
     transform(code, id) {
       if (!id.replace(/\\/g, "/").endsWith(SERVER_RUNTIME)) return null;
       if (code.split(EAGER_SERIALIZATION).length !== 2) {
-        throw new Error(`lazyServerFunctionSerialization: ${SERVER_RUNTIME} no longer imports its serialization as expected; update config/client-bundle.ts`);
+        throw new Error(
+          `lazyServerFunctionSerialization: ${SERVER_RUNTIME} no longer imports its serialization as expected; update config/client-bundle.ts`,
+        );
       }
       return code.replace(
         EAGER_SERIALIZATION,

@@ -66,7 +66,10 @@ async function localRlsClientPassword(): Promise<string> {
 
 async function startEmbedded(): Promise<StartedBackend> {
   const { LOCAL_APP_ENV_FILE, startLocalApp } = await import("./local-env.ts");
-  const { supabase, env } = await startLocalApp({ log: (line) => console.log(`[local-supabase] ${line}`) }, await localRlsClientPassword());
+  const { supabase, env } = await startLocalApp(
+    { log: (line) => console.log(`[local-supabase] ${line}`) },
+    await localRlsClientPassword(),
+  );
   try {
     // For `npm start`, `npm run role`, benchmarks and tools run outside `npm run dev`.
     await writeFile(

@@ -12,10 +12,11 @@ export function TitleRoot(props: ParentProps) {
   const titles: string[] = [];
   // An error page replaces a page that may already have recorded its own title.
   const errorTitles: string[] = [];
-  if (isServer) useAssets(() => {
-    const title = errorTitles.at(-1) ?? titles.at(-1);
-    return title === undefined ? undefined : <title>{title}</title>;
-  });
+  if (isServer)
+    useAssets(() => {
+      const title = errorTitles.at(-1) ?? titles.at(-1);
+      return title === undefined ? undefined : <title>{title}</title>;
+    });
   const setTitle = isServer
     ? (title: string, error?: boolean) => void (error ? errorTitles : titles).push(title)
     : (title: string) => void (document.title = title);

@@ -156,7 +156,23 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
       if (socket !== ws) return;
       joinRef = String(++ref);
       sentToken = first;
-      ws.send(JSON.stringify([joinRef, joinRef, TOPIC, "phx_join", { config: { broadcast: { ack: false, self: false }, presence: { key: "", enabled: false }, postgres_changes: [BINDING], private: false }, access_token: first }] satisfies Frame));
+      ws.send(
+        JSON.stringify([
+          joinRef,
+          joinRef,
+          TOPIC,
+          "phx_join",
+          {
+            config: {
+              broadcast: { ack: false, self: false },
+              presence: { key: "", enabled: false },
+              postgres_changes: [BINDING],
+              private: false,
+            },
+            access_token: first,
+          },
+        ] satisfies Frame),
+      );
       joinTimer = setTimeout(() => restart(), JOIN_TIMEOUT_MS);
       heartbeat = setInterval(beat, HEARTBEAT_MS);
     };
@@ -198,8 +214,12 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
     if (topic !== TOPIC || (join !== null && join !== joinRef)) return;
     if (event === "phx_reply" && id === joinRef) {
       clearTimeout(joinTimer);
-      const bindings = (payload.response as { postgres_changes?: typeof BINDING[] } | undefined)?.postgres_changes;
-      const matches = bindings?.length === 1 && bindings[0]?.event === "*" && bindings[0].schema === "public" && bindings[0].table === "messages";
+      const bindings = (payload.response as { postgres_changes?: (typeof BINDING)[] } | undefined)?.postgres_changes;
+      const matches =
+        bindings?.length === 1 &&
+        bindings[0]?.event === "*" &&
+        bindings[0].schema === "public" &&
+        bindings[0].table === "messages";
       if (payload.status !== "ok") return restartWithNewToken();
       if (!matches) return restart();
       joined = true;

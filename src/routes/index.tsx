@@ -5,10 +5,7 @@ export default function Home() {
     <>
       <Title>SolidStart + Supabase</Title>
       <h1>SolidStart + Supabase</h1>
-      <p>
-        Server-rendered auth, Row Level Security, role-based access and a realtime feed, on SolidStart 1.x and
-        Supabase.
-      </p>
+      <p>Server-rendered auth, Row Level Security, role-based access and a realtime feed, on SolidStart 1.x and Supabase.</p>
     </>
   );
 }

@@ -11,8 +11,8 @@ export default function ProtectedPage() {
       <Title>Protected</Title>
       <h1>Protected page</h1>
       <p>
-        Hello <strong data-testid="user-email">{page()?.email}</strong>. This page was rendered on the server
-        for your verified session.
+        Hello <strong data-testid="user-email">{page()?.email}</strong>. This page was rendered on the server for your verified
+        session.
       </p>
     </>
   );

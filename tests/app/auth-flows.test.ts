@@ -51,7 +51,11 @@ describe("sign up with email confirmation", () => {
   it("mail → /auth/confirm?token_hash&type=signup&next → signed in on next", async () => {
     const email = uniqueEmail("signup");
     const browser = new AppClient();
-    const signedUp = await submitForm(browser, "/signup?next=/protected", "signUp", { email, password: PASSWORD, next: "/protected" });
+    const signedUp = await submitForm(browser, "/signup?next=/protected", "signUp", {
+      email,
+      password: PASSWORD,
+      next: "/protected",
+    });
     expect(signedUp.url.pathname).toBe("/signup");
     expect(visibleText(signedUp.body)).toContain(`Check your email: we sent a confirmation link to ${email}`);
     expect(browser.sessionCookieNames()).toEqual([]);
@@ -102,7 +106,11 @@ describe("password sign-in", () => {
     const email = uniqueEmail("password");
     await createConfirmedUser(email, PASSWORD);
     const client = new AppClient();
-    const response = await postForm(client, "/login?next=/protected", "signIn", { email, password: PASSWORD, next: "/protected" });
+    const response = await postForm(client, "/login?next=/protected", "signIn", {
+      email,
+      password: PASSWORD,
+      next: "/protected",
+    });
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toBe("/protected");
     expect(isPrivateNoStore(response)).toBe(true);
@@ -276,7 +284,9 @@ describe("OAuth with the local test provider (PKCE)", () => {
     const browser = new AppClient();
     const callback = await localProviderCallback(browser, uniqueEmail("oauth-expired"), "/protected");
     await withAppDatabase(
-      (sql) => sql`update auth.flow_state set created_at = now() - interval '1 day', auth_code_issued_at = now() - interval '1 day'
+      (
+        sql,
+      ) => sql`update auth.flow_state set created_at = now() - interval '1 day', auth_code_issued_at = now() - interval '1 day'
                    where auth_code = ${callback.searchParams.get("code") as string}`,
     );
     const response = await browser.request(`${callback.pathname}${callback.search}`);
@@ -290,7 +300,9 @@ describe("friendly link errors", () => {
     const email = uniqueEmail("late");
     await submitForm(new AppClient(), "/signup", "signUp", { email, password: PASSWORD, next: "/protected" });
     const link = new URL(linkIn((await waitForMail(email, /Confirm Your Signup/)).text, "app"));
-    await withAppDatabase((sql) => sql`update auth.users set confirmation_sent_at = now() - interval '2 hours' where email = ${email}`);
+    await withAppDatabase(
+      (sql) => sql`update auth.users set confirmation_sent_at = now() - interval '2 hours' where email = ${email}`,
+    );
     const client = new AppClient();
     const response = await client.request(`${link.pathname}${link.search}`);
     expect(response.headers.get("location")).toBe("/login?error=link_expired&next=%2Fprotected");
@@ -375,7 +387,12 @@ describe("sign out", () => {
  */
 describe("form errors are shown to a user without JavaScript", () => {
   it.each([
-    ["/login", "signIn", { email: "nobody-form-errors@example.com", password: "wrong-password", next: "/" }, "Invalid email or password."],
+    [
+      "/login",
+      "signIn",
+      { email: "nobody-form-errors@example.com", password: "wrong-password", next: "/" },
+      "Invalid email or password.",
+    ],
     ["/signup", "signUp", { email: "short@example.com", password: "short", next: "/" }, "Use at least 8 characters."],
     ["/forgot-password", "requestPasswordReset", { email: "not-an-address" }, "Enter a valid email address."],
   ])("%s %s", async (page, action, fields, message) => {

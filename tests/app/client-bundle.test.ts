@@ -100,8 +100,14 @@ describe("what a page loads up front (the client build's manifest)", () => {
   it("pages without the feed load neither seroval nor a Realtime client; seroval is still there to import()", () => {
     for (const route of ["index.tsx", "login.tsx", "signup.tsx", "protected.tsx", "account/index.tsx"]) {
       const files = upFront(route);
-      expect(files.filter((file) => text(file).includes(SEROVAL)), route).toEqual([]);
-      expect(files.filter((file) => text(file).includes(REALTIME)), route).toEqual([]);
+      expect(
+        files.filter((file) => text(file).includes(SEROVAL)),
+        route,
+      ).toEqual([]);
+      expect(
+        files.filter((file) => text(file).includes(REALTIME)),
+        route,
+      ).toEqual([]);
     }
     const lazy = Object.values(manifest).flatMap((entry) => entry.dynamicImports ?? []);
     expect(lazy.some((key) => text(manifest[key]?.file ?? "").includes(SEROVAL))).toBe(true);

@@ -80,43 +80,47 @@ async function untilRecovered(client: AppClient): Promise<Response> {
 }
 
 describe("Postgres unreachable", () => {
-  it("pages that need no data render, pages that need data are a 503 page, calls get 503; all recover", { timeout: 60_000 }, async () => {
-    const bob = await signedIn("bob@example.com");
-    const functionId = await sendMessageId(bob);
-    await stack.supabase.pause();
-    try {
-      const protectedPage = await bob.request("/protected", { headers: browser });
-      expect(protectedPage.status).toBe(200);
-      expect(await protectedPage.text()).toContain("bob@example.com");
+  it(
+    "pages that need no data render, pages that need data are a 503 page, calls get 503; all recover",
+    { timeout: 60_000 },
+    async () => {
+      const bob = await signedIn("bob@example.com");
+      const functionId = await sendMessageId(bob);
+      await stack.supabase.pause();
+      try {
+        const protectedPage = await bob.request("/protected", { headers: browser });
+        expect(protectedPage.status).toBe(200);
+        expect(await protectedPage.text()).toContain("bob@example.com");
 
-      const messages = await bob.request("/messages", { headers: browser });
-      expect(messages.status).toBe(503);
-      expect(html(messages)).toBe(true);
-      expect(messages.headers.get("retry-after")).toMatch(/^\d+$/);
-      const page = await messages.text();
-      expect(page).toContain("Temporarily unavailable");
-      expect(page).toMatch(/<header [^>]*class="site-header"/);
-      expect(page).not.toMatch(/ECONNREFUSED|postgres|\/work\/|at .*\.m?js:\d+/i);
+        const messages = await bob.request("/messages", { headers: browser });
+        expect(messages.status).toBe(503);
+        expect(html(messages)).toBe(true);
+        expect(messages.headers.get("retry-after")).toMatch(/^\d+$/);
+        const page = await messages.text();
+        expect(page).toContain("Temporarily unavailable");
+        expect(page).toMatch(/<header [^>]*class="site-header"/);
+        expect(page).not.toMatch(/ECONNREFUSED|postgres|\/work\/|at .*\.m?js:\d+/i);
 
+        const id = randomUUID();
+        const send = await sendWithJs(bob, functionId, id, `during the outage ${id}`);
+        expect(send.status).toBe(503);
+        expect(send.headers.get("retry-after")).toMatch(/^\d+$/);
+        // X-Error only flags the error (ADR 0020); the message travels in the serialized body.
+        expect(send.headers.get("x-error")).toBe("true");
+        const error = decodeServerFunctionBody(new Uint8Array(await send.arrayBuffer()), send.headers.get("content-type"));
+        expect((error as Error).message).toContain("temporarily unavailable");
+        // Signed in throughout: no cookie was removed while the database was away.
+        expect(bob.lastSetCookies.filter((cookie) => /max-age=0/i.test(cookie))).toEqual([]);
+      } finally {
+        await stack.supabase.resume();
+      }
+      const recovered = await untilRecovered(bob);
+      expect(await recovered.text()).toContain('data-message-id="');
       const id = randomUUID();
-      const send = await sendWithJs(bob, functionId, id, `during the outage ${id}`);
-      expect(send.status).toBe(503);
-      expect(send.headers.get("retry-after")).toMatch(/^\d+$/);
-      // X-Error only flags the error (ADR 0020); the message travels in the serialized body.
-      expect(send.headers.get("x-error")).toBe("true");
-      const error = decodeServerFunctionBody(new Uint8Array(await send.arrayBuffer()), send.headers.get("content-type"));
-      expect((error as Error).message).toContain("temporarily unavailable");
-      // Signed in throughout: no cookie was removed while the database was away.
-      expect(bob.lastSetCookies.filter((cookie) => /max-age=0/i.test(cookie))).toEqual([]);
-    } finally {
-      await stack.supabase.resume();
-    }
-    const recovered = await untilRecovered(bob);
-    expect(await recovered.text()).toContain('data-message-id="');
-    const id = randomUUID();
-    expect(await outcome(await sendWithJs(bob, functionId, id, `after the outage ${id}`))).toBe("accepted");
-    expect(await storedCount(id)).toBe(1);
-  });
+      expect(await outcome(await sendWithJs(bob, functionId, id, `after the outage ${id}`))).toBe("accepted");
+      expect(await storedCount(id)).toBe(1);
+    },
+  );
 
   it("a query error that is not an outage is a 500 page in the site layout, not a stack trace", async () => {
     const carol = await signedIn("carol@example.com");
@@ -189,7 +193,8 @@ describe("fault suite: Postgres stopped and started under load", () => {
       }
     }
     const ids = sends.map((send) => send.id);
-    const [row] = await sql`select count(*)::int as n, count(distinct body)::int as bodies from public.messages where id = any(${ids}::uuid[])`;
+    const [row] =
+      await sql`select count(*)::int as n, count(distinct body)::int as bodies from public.messages where id = any(${ids}::uuid[])`;
     expect(row).toEqual({ n: ids.length, bodies: ids.length });
   });
 });

@@ -204,7 +204,10 @@ describe("live feed over the wire (app actions → Realtime → supabase-js subs
     const subscribedBefore = subscribers.map((subscriber) => subscriber.statuses.filter((s) => s === "SUBSCRIBED").length);
     expect(await dropRealtimeSockets()).toBeGreaterThanOrEqual(subscribers.length);
     await waitUntil(
-      () => subscribers.every((subscriber, i) => subscriber.statuses.filter((s) => s === "SUBSCRIBED").length > (subscribedBefore[i] ?? 0)),
+      () =>
+        subscribers.every(
+          (subscriber, i) => subscriber.statuses.filter((s) => s === "SUBSCRIBED").length > (subscribedBefore[i] ?? 0),
+        ),
       "every subscriber to resubscribe",
     );
     await untilDelivering(subscribers, resender.id);
@@ -223,7 +226,10 @@ describe("live feed over the wire (app actions → Realtime → supabase-js subs
         .slice(before[i])
         .filter((change: Change) => ids.includes(String((change.new as Row).id)));
       // Once each (a rejoin must not double the bindings), in commit order.
-      expect(received.map((change) => (change.new as Row).id), subscriber.name).toEqual(ids);
+      expect(
+        received.map((change) => (change.new as Row).id),
+        subscriber.name,
+      ).toEqual(ids);
       expect(received.every((change) => change.eventType === "INSERT")).toBe(true);
     });
   });

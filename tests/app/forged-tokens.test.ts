@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { base64url, decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { AppClient } from "../fixtures/app-client.ts";
-import { authCounts, readSession, resetAuthCounts, signWithBackendKey, type StoredSession, writeSession } from "../fixtures/session-tokens.ts";
+import {
+  authCounts,
+  readSession,
+  resetAuthCounts,
+  signWithBackendKey,
+  type StoredSession,
+  writeSession,
+} from "../fixtures/session-tokens.ts";
 
 /**
  * Every forgery keeps a real, unexpired-looking session shape and a bogus refresh token, so the
@@ -52,7 +59,9 @@ const forgeries: [string, () => Promise<string>][] = [
     async () => {
       const keys = JSON.parse(await readFile(join(inject("authStateDir"), "auth-keys.json"), "utf8"));
       const pair = await generateKeyPair("ES256");
-      return new SignJWT({ ...genuine, exp: now() + 3600 }).setProtectedHeader({ alg: "ES256", kid: keys.kid }).sign(pair.privateKey);
+      return new SignJWT({ ...genuine, exp: now() + 3600 })
+        .setProtectedHeader({ alg: "ES256", kid: keys.kid })
+        .sign(pair.privateKey);
     },
   ],
   ["a wrong issuer", async () => signWithBackendKey({ ...genuine, iss: "https://evil.example/auth/v1", exp: now() + 3600 })],
@@ -73,7 +82,11 @@ describe("forged or invalid access tokens never authenticate", () => {
   it.each(forgeries)("%s", async (_name, forge) => {
     const client = new AppClient();
     const token = await forge();
-    writeSession(client, { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 }, cookieName);
+    writeSession(
+      client,
+      { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 },
+      cookieName,
+    );
 
     const response = await client.request("/protected");
     expect(response.status).toBe(302);
@@ -105,8 +118,15 @@ describe("tokens this process cannot verify itself go to the auth server's /user
 
   it("a token the auth server accepts but issued for another project (issuer) is still refused", async () => {
     const client = new AppClient();
-    const token = await signWithBackendKey({ ...genuine, iss: "https://evil.example/auth/v1", exp: now() + 3600 }, { kid: `rotated-${Date.now()}` });
-    writeSession(client, { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 }, cookieName);
+    const token = await signWithBackendKey(
+      { ...genuine, iss: "https://evil.example/auth/v1", exp: now() + 3600 },
+      { kid: `rotated-${Date.now()}` },
+    );
+    writeSession(
+      client,
+      { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 },
+      cookieName,
+    );
     await resetAuthCounts();
     const response = await client.request("/protected");
     expect(response.headers.get("location")).toBe("/login?next=%2Fprotected");
@@ -124,7 +144,11 @@ describe("tokens with made-up key ids cannot make the app flood the auth server"
         const token = await new SignJWT({ ...genuine, exp: now() + 3600 })
           .setProtectedHeader({ alg: "ES256", kid: `made-up-${i}-${Math.random()}` })
           .sign(pair.privateKey);
-        writeSession(client, { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 }, cookieName);
+        writeSession(
+          client,
+          { ...template, access_token: token, refresh_token: "forgedrefresh", expires_at: now() + 3600 },
+          cookieName,
+        );
         return client;
       }),
     );
@@ -140,10 +164,11 @@ describe("tokens with made-up key ids cannot make the app flood the auth server"
     expect(asked).toBeGreaterThan(0);
     // 20 a second with a burst of 40 (src/server/auth/access-token.ts).
     expect(asked).toBeLessThanOrEqual(40 + Math.ceil(seconds * 20));
-    expect(Object.keys(counts).filter((key) => key !== "GET /auth/v1/user" && key !== "GET /auth/v1/.well-known/jwks.json")).toEqual([]);
+    expect(
+      Object.keys(counts).filter((key) => key !== "GET /auth/v1/user" && key !== "GET /auth/v1/.well-known/jwks.json"),
+    ).toEqual([]);
     // Refused by the auth server: cookie removed. Over the budget: signed out now, cookie kept.
     const removed = clients.filter((client) => client.sessionCookieNames().length === 0).length;
     expect(removed).toBe(asked);
   });
 });
-

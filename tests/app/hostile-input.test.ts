@@ -77,7 +77,9 @@ async function crawl(client: AppClient, signedIn: boolean): Promise<FoundForm[]>
       const path = decodeEntities(href);
       if (!path.startsWith("/_") && !path.startsWith("/auth/") && !seen.has(path)) queue.push(path);
     }
-    for (const [, action = "", inner = ""] of body.matchAll(/<form[^>]*action="([^"]*\/_server[^"]*)"[^>]*>([\s\S]*?)<\/form>/g)) {
+    for (const [, action = "", inner = ""] of body.matchAll(
+      /<form[^>]*action="([^"]*\/_server[^"]*)"[^>]*>([\s\S]*?)<\/form>/g,
+    )) {
       const target = new URL(decodeEntities(action), client.base);
       const fields = new Map<string, string>();
       for (const [tag = ""] of inner.matchAll(/<(?:input|textarea|select)[^>]*>/g)) {
@@ -157,14 +159,31 @@ describe("hostile input against every server function and form action of the bui
 
   it("every server function, called with JavaScript: hostile arguments, bodies and headers", async () => {
     const signedOut = new AppClient();
-    const cases: { what: string; client: AppClient; fn: ServerFunction; call: Parameters<typeof callServerFunction>[2]; headers?: Record<string, string> }[] = [];
+    const cases: {
+      what: string;
+      client: AppClient;
+      fn: ServerFunction;
+      call: Parameters<typeof callServerFunction>[2];
+      headers?: Record<string, string>;
+    }[] = [];
     for (const fn of functions) {
-      for (const [who, client] of [["signed out", signedOut], ["signed in", member.client]] as const) {
-        for (const [label, args] of HOSTILE_ARGUMENTS) cases.push({ what: `${fn.name} ${who}: ${label}`, client, fn, call: { args } });
+      for (const [who, client] of [
+        ["signed out", signedOut],
+        ["signed in", member.client],
+      ] as const) {
+        for (const [label, args] of HOSTILE_ARGUMENTS)
+          cases.push({ what: `${fn.name} ${who}: ${label}`, client, fn, call: { args } });
         for (const body of HOSTILE_BODIES) {
-          cases.push({ what: `${fn.name} ${who}: ${body.label}`, client, fn, call: { raw: body.body, contentType: body.contentType }, headers: body.headers });
+          cases.push({
+            what: `${fn.name} ${who}: ${body.label}`,
+            client,
+            fn,
+            call: { raw: body.body, contentType: body.contentType },
+            headers: body.headers,
+          });
         }
-        for (const [label, headers] of HOSTILE_HEADERS) cases.push({ what: `${fn.name} ${who}: ${label}`, client, fn, call: { args: [null] }, headers });
+        for (const [label, headers] of HOSTILE_HEADERS)
+          cases.push({ what: `${fn.name} ${who}: ${label}`, client, fn, call: { args: [null] }, headers });
       }
     }
     await inBatches(cases, async ({ what, client, fn, call, headers }) => {
@@ -193,7 +212,12 @@ describe("hostile input against every server function and form action of the bui
       const client = form.signedIn ? (await signedIn("hostile-form")).client : new AppClient();
       const isSend = /sendMessage/.test(form.action);
       const baseline = (): Record<string, string> =>
-        Object.fromEntries([...form.fields].map(([name, value]) => [name, name === "id" && isSend ? randomUUID() : value || (BASELINE_FIELDS[name]?.() ?? "")]));
+        Object.fromEntries(
+          [...form.fields].map(([name, value]) => [
+            name,
+            name === "id" && isSend ? randomUUID() : value || (BASELINE_FIELDS[name]?.() ?? ""),
+          ]),
+        );
       const variants: [string, Record<string, string>][] = [["no fields", {}]];
       for (const name of form.fields.keys()) {
         for (const [label, value] of HOSTILE_STRINGS) variants.push([`${name} = ${label}`, { ...baseline(), [name]: value }]);
@@ -212,9 +236,18 @@ describe("hostile input against every server function and form action of the bui
           for (const [key, value] of Object.entries(fields)) data.set(key, value);
           // Its own message id: the no-JS post of the same variant may have stored its id already.
           if (isSend && label.startsWith("body") && fields.id) data.set("id", randomUUID());
-          const call = await callServerFunction(client, { id: form.id }, { form: data }, { referer: new URL(form.page, client.base).toString() });
+          const call = await callServerFunction(
+            client,
+            { id: form.id },
+            { form: data },
+            { referer: new URL(form.page, client.base).toString() },
+          );
           check(`${what} (JS)`, call.response, call.bytes);
-          recordSend(form, { ...fields, id: data.get("id")?.toString() ?? "", body: data.get("body")?.toString() ?? "" }, call.response.status === 200 && !call.response.headers.has("x-error"));
+          recordSend(
+            form,
+            { ...fields, id: data.get("id")?.toString() ?? "", body: data.get("body")?.toString() ?? "" },
+            call.response.status === 200 && !call.response.headers.has("x-error"),
+          );
         });
       }
       for (const [label, headers] of HOSTILE_HEADERS) {
@@ -238,7 +271,12 @@ describe("hostile input against every server function and form action of the bui
         const data = new FormData();
         data.set("id", id);
         data.set("body", `retry ${i}`);
-        return callServerFunction(client, { id: forms.find((form) => /sendMessage/.test(form.action))?.id ?? "" }, { form: data }, { referer: `${client.base}/messages` });
+        return callServerFunction(
+          client,
+          { id: forms.find((form) => /sendMessage/.test(form.action))?.id ?? "" },
+          { form: data },
+          { referer: `${client.base}/messages` },
+        );
       }),
     );
     for (const call of again) expect(call.response.status).toBeLessThan(500);
@@ -261,7 +299,8 @@ describe("hostile input against every server function and form action of the bui
     for (const [id, { body, accepted }] of sent) {
       const row = stored.get(id);
       if (accepted && !row) problems.push(`accepted ${JSON.stringify(body.slice(0, 40))} was lost`);
-      if (accepted && row && row.body !== body.trim()) problems.push(`accepted ${JSON.stringify(body.slice(0, 40))} stored as ${JSON.stringify(row.body.slice(0, 40))}`);
+      if (accepted && row && row.body !== body.trim())
+        problems.push(`accepted ${JSON.stringify(body.slice(0, 40))} stored as ${JSON.stringify(row.body.slice(0, 40))}`);
       if (row && row.n !== 1) problems.push(`${id} stored ${row.n} times`);
       if (!accepted && row) problems.push(`refused ${JSON.stringify(body.slice(0, 40))} was stored`);
     }

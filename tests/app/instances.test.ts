@@ -96,7 +96,11 @@ describe("two app instances behind a balancer", () => {
     await createConfirmedUser(email, PASSWORD);
     const [first, other] = instances();
     for (let i = 0; i < SIGN_IN_ATTEMPTS_PER_ACCOUNT; i++) {
-      const response = await postForm(new AppClient({ base: first }), "/login", "signIn", { email, password: "wrong-password", next: "/" });
+      const response = await postForm(new AppClient({ base: first }), "/login", "signIn", {
+        email,
+        password: "wrong-password",
+        next: "/",
+      });
       expect(response.headers.get("location")).not.toBe("/");
     }
     const onOther = new AppClient({ base: other });

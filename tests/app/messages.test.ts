@@ -105,7 +105,8 @@ describe("/messages", () => {
 
     await bob.submit("/messages", "deleteMessage", { id: own });
     await alice.submit("/moderation", "deleteMessage", { id: other });
-    const rows = await sql`select id, body, deleted_at is not null as deleted from public.messages where id in ${sql([own, other])}`;
+    const rows =
+      await sql`select id, body, deleted_at is not null as deleted from public.messages where id in ${sql([own, other])}`;
     expect(rows.map((row) => ({ body: row.body, deleted: row.deleted }))).toEqual([
       { body: "", deleted: true },
       { body: "", deleted: true },

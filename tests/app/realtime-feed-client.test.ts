@@ -23,7 +23,10 @@ type UserName = keyof typeof users;
 const SEED_PASSWORD = "password123";
 
 /** Inserts a message as the admin connection, returning its id. */
-async function insertMessage(db: Sql, values: { author: UserName; recipient?: UserName; body: string; announcement?: boolean }): Promise<string> {
+async function insertMessage(
+  db: Sql,
+  values: { author: UserName; recipient?: UserName; body: string; announcement?: boolean },
+): Promise<string> {
   const [row] = await db<{ id: string }[]>`
     insert into public.messages (author_id, recipient_id, body, is_announcement)
     values (${users[values.author].id}, ${values.recipient ? users[values.recipient].id : null}, ${values.body}, ${values.announcement ?? false})
@@ -58,10 +61,17 @@ function watchFeed(getAccess: () => Promise<RealtimeAccess>): Watch {
 }
 
 async function accessOf(name: UserName): Promise<RealtimeAccess> {
-  const supabase = createClient(inject("apiUrl"), inject("publishableKey"), { auth: { persistSession: false, autoRefreshToken: false } });
+  const supabase = createClient(inject("apiUrl"), inject("publishableKey"), {
+    auth: { persistSession: false, autoRefreshToken: false },
+  });
   const { data, error } = await supabase.auth.signInWithPassword({ email: users[name].email, password: SEED_PASSWORD });
   if (error || !data.session) throw error ?? new Error(`${name}: no session`);
-  return { url: inject("apiUrl"), apikey: inject("publishableKey"), accessToken: data.session.access_token, expiresAt: data.session.expires_at ?? 0 };
+  return {
+    url: inject("apiUrl"),
+    apikey: inject("publishableKey"),
+    accessToken: data.session.access_token,
+    expiresAt: data.session.expires_at ?? 0,
+  };
 }
 
 /** A scripted Realtime peer on 127.0.0.1: records every frame and socket, answers as told. */
@@ -117,7 +127,12 @@ async function realtimeJsFeed(url: string, apikey: string, accessToken: () => st
   return reference;
 }
 
-const token = (suffix: string) => ({ url: "", apikey: "sb_publishable_test", accessToken: `token-${suffix}`, expiresAt: Date.now() / 1000 + 3600 });
+const token = (suffix: string) => ({
+  url: "",
+  apikey: "sb_publishable_test",
+  accessToken: `token-${suffix}`,
+  expiresAt: Date.now() / 1000 + 3600,
+});
 
 describe("the feed's Realtime client speaks the protocol as realtime-js does", () => {
   it("connects and joins with the same URL parameters and the same join payload", async () => {
@@ -132,7 +147,8 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
 
       const [ourUrl, theirUrl] = peer.urls;
       expect(ourUrl?.pathname).toBe(theirUrl?.pathname);
-      for (const parameter of ["apikey", "vsn"]) expect(ourUrl?.searchParams.get(parameter), parameter).toBe(theirUrl?.searchParams.get(parameter));
+      for (const parameter of ["apikey", "vsn"])
+        expect(ourUrl?.searchParams.get(parameter), parameter).toBe(theirUrl?.searchParams.get(parameter));
       const joins = peer.frames.filter((frame) => frame[3] === "phx_join");
       expect(joins).toHaveLength(2);
       const [ourJoin, theirJoin] = joins;
@@ -145,62 +161,75 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
     }
   });
 
-  it(
-    "sends heartbeats and a renewed token in the frames realtime-js sends",
-    async () => {
-      const peer = await fakeRealtime(acceptJoin);
-      try {
-        // Each client gets a token that is about to expire, then a fresh one. realtime-js reads a
-        // token's exp, so these are JWT-shaped (the peer does not check signatures).
-        const jwt = (sub: string, exp: number) =>
-          [{ alg: "ES256", typ: "JWT" }, { sub, exp, role: "authenticated" }].map((part) => Buffer.from(JSON.stringify(part)).toString("base64url")).join(".") + ".sig";
-        const issue = (who: string) => {
-          let calls = 0;
-          return () => {
-            const expiresAt = Math.floor(Date.now() / 1000) + (++calls === 1 ? 60 : 3600);
-            return { url: peer.url, apikey: "sb_publishable_test", accessToken: jwt(`${who}-${calls === 1 ? "old" : "new"}`, expiresAt), expiresAt };
+  it("sends heartbeats and a renewed token in the frames realtime-js sends", async () => {
+    const peer = await fakeRealtime(acceptJoin);
+    try {
+      // Each client gets a token that is about to expire, then a fresh one. realtime-js reads a
+      // token's exp, so these are JWT-shaped (the peer does not check signatures).
+      const jwt = (sub: string, exp: number) =>
+        [
+          { alg: "ES256", typ: "JWT" },
+          { sub, exp, role: "authenticated" },
+        ]
+          .map((part) => Buffer.from(JSON.stringify(part)).toString("base64url"))
+          .join(".") + ".sig";
+      const issue = (who: string) => {
+        let calls = 0;
+        return () => {
+          const expiresAt = Math.floor(Date.now() / 1000) + (++calls === 1 ? 60 : 3600);
+          return {
+            url: peer.url,
+            apikey: "sb_publishable_test",
+            accessToken: jwt(`${who}-${calls === 1 ? "old" : "new"}`, expiresAt),
+            expiresAt,
           };
         };
-        const ours = issue("ours");
-        const theirs = issue("theirs");
-        const watch = watchFeed(async () => ours());
-        await waitUntil(() => peer.sockets.length === 1, "our socket first");
-        const reference = await realtimeJsFeed(peer.url, "sb_publishable_test", () => theirs().accessToken);
-        await waitUntil(() => watch.subscribed === 1, "ours subscribed");
+      };
+      const ours = issue("ours");
+      const theirs = issue("theirs");
+      const watch = watchFeed(async () => ours());
+      await waitUntil(() => peer.sockets.length === 1, "our socket first");
+      const reference = await realtimeJsFeed(peer.url, "sb_publishable_test", () => theirs().accessToken);
+      await waitUntil(() => watch.subscribed === 1, "ours subscribed");
 
-        const [ourSocket, theirSocket] = peer.sockets;
-        const framesOf = (socket: WebSocket | undefined) => {
-          const index = peer.sockets.indexOf(socket as WebSocket);
-          return peer.frames.filter((_, i) => peer.frameSockets[i] === index);
-        };
-        await waitUntil(
-          () => [ourSocket, theirSocket].every((socket) => framesOf(socket).some((frame) => frame[3] === "heartbeat")),
-          "a heartbeat from each",
-          30_000,
-        );
-        await waitUntil(
-          () => [ourSocket, theirSocket].every((socket) => framesOf(socket).some((frame) => frame[3] === "access_token")),
-          "a renewed token from each",
-          5_000,
-        );
-        await reference.disconnect();
-        const shape = (frame: unknown[] | undefined) => [frame?.[0] === null ? null : "join_ref", frame?.[2], frame?.[3], Object.keys(frame?.[4] as object)];
-        const heartbeat = (socket: WebSocket | undefined) => framesOf(socket).find((frame) => frame[3] === "heartbeat");
-        const renewal = (socket: WebSocket | undefined) => framesOf(socket).find((frame) => frame[3] === "access_token");
-        expect(shape(heartbeat(ourSocket))).toEqual(shape(heartbeat(theirSocket)));
-        expect(shape(renewal(ourSocket))).toEqual(shape(renewal(theirSocket)));
-        const renewedFor = (frame: unknown[] | undefined) =>
-          JSON.parse(Buffer.from(String((frame?.[4] as { access_token: string }).access_token.split(".")[1]), "base64url").toString()).sub;
-        expect(renewedFor(renewal(ourSocket))).toBe("ours-new");
-        expect(renewedFor(renewal(theirSocket))).toBe("theirs-new");
-        // The renewal goes out on the joined channel: its join_ref is the join's.
-        expect(renewal(ourSocket)?.[0]).toBe(framesOf(ourSocket).find((frame) => frame[3] === "phx_join")?.[0]);
-      } finally {
-        await peer.close();
-      }
-    },
-    45_000,
-  );
+      const [ourSocket, theirSocket] = peer.sockets;
+      const framesOf = (socket: WebSocket | undefined) => {
+        const index = peer.sockets.indexOf(socket as WebSocket);
+        return peer.frames.filter((_, i) => peer.frameSockets[i] === index);
+      };
+      await waitUntil(
+        () => [ourSocket, theirSocket].every((socket) => framesOf(socket).some((frame) => frame[3] === "heartbeat")),
+        "a heartbeat from each",
+        30_000,
+      );
+      await waitUntil(
+        () => [ourSocket, theirSocket].every((socket) => framesOf(socket).some((frame) => frame[3] === "access_token")),
+        "a renewed token from each",
+        5_000,
+      );
+      await reference.disconnect();
+      const shape = (frame: unknown[] | undefined) => [
+        frame?.[0] === null ? null : "join_ref",
+        frame?.[2],
+        frame?.[3],
+        Object.keys(frame?.[4] as object),
+      ];
+      const heartbeat = (socket: WebSocket | undefined) => framesOf(socket).find((frame) => frame[3] === "heartbeat");
+      const renewal = (socket: WebSocket | undefined) => framesOf(socket).find((frame) => frame[3] === "access_token");
+      expect(shape(heartbeat(ourSocket))).toEqual(shape(heartbeat(theirSocket)));
+      expect(shape(renewal(ourSocket))).toEqual(shape(renewal(theirSocket)));
+      const renewedFor = (frame: unknown[] | undefined) =>
+        JSON.parse(
+          Buffer.from(String((frame?.[4] as { access_token: string }).access_token.split(".")[1]), "base64url").toString(),
+        ).sub;
+      expect(renewedFor(renewal(ourSocket))).toBe("ours-new");
+      expect(renewedFor(renewal(theirSocket))).toBe("theirs-new");
+      // The renewal goes out on the joined channel: its join_ref is the join's.
+      expect(renewal(ourSocket)?.[0]).toBe(framesOf(ourSocket).find((frame) => frame[3] === "phx_join")?.[0]);
+    } finally {
+      await peer.close();
+    }
+  }, 45_000);
 
   it("after the socket drops it reconnects, joins again with a fresh token and reports each subscription", async () => {
     const peer = await fakeRealtime(acceptJoin);
@@ -238,9 +267,21 @@ describe("the feed's Realtime client speaks the protocol as realtime-js does", (
       if (frame[3] !== "phx_join") return;
       joins++;
       const [joinRef, ref, topic] = frame;
-      if (joins === 1) socket.send(JSON.stringify([joinRef, ref, topic, "phx_reply", { status: "error", response: { reason: "unauthorized" } }]));
+      if (joins === 1)
+        socket.send(
+          JSON.stringify([joinRef, ref, topic, "phx_reply", { status: "error", response: { reason: "unauthorized" } }]),
+        );
       else acceptJoin(frame, socket);
-      if (joins === 2) socket.send(JSON.stringify([joinRef, null, topic, "system", { status: "error", message: "Token has expired 1 seconds ago", extension: "system" }]));
+      if (joins === 2)
+        socket.send(
+          JSON.stringify([
+            joinRef,
+            null,
+            topic,
+            "system",
+            { status: "error", message: "Token has expired 1 seconds ago", extension: "system" },
+          ]),
+        );
       if (joins === 3) socket.send(JSON.stringify([joinRef, ref, topic, "phx_close", {}]));
     });
     try {
@@ -281,7 +322,9 @@ describe("the feed's Realtime client against the backend", () => {
     const mine = ours.changes.filter((change) => change.row.id === id);
     const theirs = reference.about(id);
     expect(mine.map((change) => change.type)).toEqual(["INSERT", "UPDATE", "DELETE"]);
-    expect(mine.map((change) => change.row)).toEqual(theirs.map((change: Change) => (change.eventType === "DELETE" ? change.old : change.new)));
+    expect(mine.map((change) => change.row)).toEqual(
+      theirs.map((change: Change) => (change.eventType === "DELETE" ? change.old : change.new)),
+    );
     expect(mine[0]?.row).toMatchObject({ is_announcement: true, body: "hello feed", recipient_id: null });
     expect(mine[2]?.row).toEqual({ id });
     expect(ours.changes.some((change) => change.row.id === hidden)).toBe(false);

@@ -61,7 +61,11 @@ describe("secrets never travel back (issue 11, item 1)", () => {
 
   it("a refused no-JS sign-up and a refused password change carry neither password nor confirmation", async () => {
     const short = "Sh0rt!";
-    const signUp = await new AppClient().submit("/signup", "signUp", { email: uniqueEmail("signup"), password: short, next: "/" });
+    const signUp = await new AppClient().submit("/signup", "signUp", {
+      email: uniqueEmail("signup"),
+      password: short,
+      next: "/",
+    });
     expect(flashOf(signUp)).toMatchObject({ error: true, result: "Use at least 8 characters." });
     expect(cookiesAndLocation(signUp)).not.toContain(short);
 
@@ -98,10 +102,15 @@ describe("wrong argument shapes (issue 11, item 2)", () => {
   });
 
   it("a garbage body marked x-serialized: 400, not the framework's TypeError", async () => {
-    const call = await callServerFunction(new AppClient(), fn("getCurrentUser"), {
-      raw: '{"t":999,"i":0}',
-      contentType: "text/plain",
-    }, { "x-serialized": "true" });
+    const call = await callServerFunction(
+      new AppClient(),
+      fn("getCurrentUser"),
+      {
+        raw: '{"t":999,"i":0}',
+        contentType: "text/plain",
+      },
+      { "x-serialized": "true" },
+    );
     expect(call.response.status).toBe(400);
     expect(errorMessage(call.value)).toBe("The body is not a serialized argument list (x-serialized).");
     expect(leaksIn(exposedText(call.response, call.bytes))).toEqual([]);

@@ -104,7 +104,11 @@ describe("open redirect: `next` never leaves the origin", () => {
     const email = uniqueEmail("redirect-signin");
     await createConfirmedUser(email, PASSWORD);
     const client = new AppClient();
-    const response = await postForm(client, `/login?next=${encodeURIComponent(next)}`, "signIn", { email, password: PASSWORD, next });
+    const response = await postForm(client, `/login?next=${encodeURIComponent(next)}`, "signIn", {
+      email,
+      password: PASSWORD,
+      next,
+    });
     expect(response.status).toBe(302);
     expect(client.sessionCookieNames().length).toBeGreaterThan(0);
     return response;
@@ -200,7 +204,13 @@ describe("cross-origin writes are refused", () => {
     const email = uniqueEmail("login-csrf");
     await createConfirmedUser(email, PASSWORD);
     const client = new AppClient();
-    const response = await postForm(client, "/login", "signIn", { email, password: PASSWORD, next: "/" }, { origin: "https://evil.example" });
+    const response = await postForm(
+      client,
+      "/login",
+      "signIn",
+      { email, password: PASSWORD, next: "/" },
+      { origin: "https://evil.example" },
+    );
     expect(response.status).toBe(403);
     expect(client.sessionCookieNames()).toEqual([]);
   });
@@ -283,7 +293,8 @@ describe("auth rate limits (Postgres, per account and per IP)", () => {
     expect(await attempt(new AppClient(), action, email, PASSWORD)).toBe("signed in");
 
     await withAppDatabase(
-      (sql) => sql`update public.rate_limits set window_started_at = now() - interval '301 seconds' where key = ${`sign-in:ip:${client.ip}`}`,
+      (sql) =>
+        sql`update public.rate_limits set window_started_at = now() - interval '301 seconds' where key = ${`sign-in:ip:${client.ip}`}`,
     );
     expect(await attempt(client, action, email, PASSWORD)).toBe("signed in");
   });

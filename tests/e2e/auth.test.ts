@@ -2,13 +2,7 @@ import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
 import { adminClient, createConfirmedUser } from "../fixtures/admin.ts";
 import { linkIn, uniqueEmail, waitForMail } from "../fixtures/mailbox.ts";
-import {
-  describeInBrowser,
-  expireBrowserAccessToken,
-  readBrowserSession,
-  sessionCookieNames,
-  useBrowser,
-} from "./browser.ts";
+import { describeInBrowser, expireBrowserAccessToken, readBrowserSession, sessionCookieNames, useBrowser } from "./browser.ts";
 
 const PASSWORD = "browser-password-1";
 

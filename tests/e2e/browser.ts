@@ -86,7 +86,10 @@ const SESSION_COOKIE = /^sb-[^.]+-auth-token(\.\d+)?$/;
 
 /** The session cookie names the browser holds, sorted. */
 export async function sessionCookieNames(context: BrowserContext): Promise<string[]> {
-  return (await context.cookies()).map((cookie) => cookie.name).filter((name) => SESSION_COOKIE.test(name)).sort();
+  return (await context.cookies())
+    .map((cookie) => cookie.name)
+    .filter((name) => SESSION_COOKIE.test(name))
+    .sort();
 }
 
 /** The session the browser's cookie jar holds (combined chunks, `base64-` decoded). */

@@ -54,11 +54,9 @@ export async function waitForMessage(page: Page, id: string, body?: string): Pro
 }
 
 export async function waitForMessageGone(page: Page, id: string): Promise<void> {
-  await page.waitForFunction(
-    (messageId) => document.querySelectorAll(`[data-message-id="${messageId}"]`).length === 0,
-    id,
-    { timeout: WAIT_MS },
-  );
+  await page.waitForFunction((messageId) => document.querySelectorAll(`[data-message-id="${messageId}"]`).length === 0, id, {
+    timeout: WAIT_MS,
+  });
 }
 
 /**
@@ -140,7 +138,9 @@ export function realtimeSockets(sockets: TrackedSocket[]): TrackedSocket[] {
 
 /** postgres_changes frames (any socket) that mention `text` (an id or a body). */
 export function changeFramesMentioning(sockets: TrackedSocket[], text: string): string[] {
-  return sockets.flatMap((socket) => socket.received.filter((frame) => frame.includes("postgres_changes") && frame.includes(text)));
+  return sockets.flatMap((socket) =>
+    socket.received.filter((frame) => frame.includes("postgres_changes") && frame.includes(text)),
+  );
 }
 
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = WAIT_MS): Promise<void> {

@@ -90,7 +90,10 @@ describeInBrowser("live message feed in a real browser", () => {
   const harness = useBrowser();
 
   /** A context of its own for `user`, watching `path` live, with its sockets tracked from the start. */
-  async function watcher(user: FeedUser, path = "/messages"): Promise<{ context: BrowserContext; page: Page; sockets: TrackedSocket[] }> {
+  async function watcher(
+    user: FeedUser,
+    path = "/messages",
+  ): Promise<{ context: BrowserContext; page: Page; sockets: TrackedSocket[] }> {
     const context = await harness.newContext();
     await watchFeeds(context);
     const page = await context.newPage();

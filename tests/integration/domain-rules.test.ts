@@ -61,9 +61,11 @@ describe("domain rules in the migrated database", () => {
       select policyname as name, concat_ws(' ', qual, with_check) as expression
         from pg_policies where schemaname = 'public'`;
     const checks = rows.flatMap((row) =>
-      [...row.expression.matchAll(/'app_metadata'::text\) ->> '([^']*)'::text\)\) = '([^']*)'::text/g)].map(
-        (match) => ({ policy: row.name, claim: match[1], role: match[2] }),
-      ),
+      [...row.expression.matchAll(/'app_metadata'::text\) ->> '([^']*)'::text\)\) = '([^']*)'::text/g)].map((match) => ({
+        policy: row.name,
+        claim: match[1],
+        role: match[2],
+      })),
     );
     expect(checks.length).toBeGreaterThan(0);
     for (const check of checks) {

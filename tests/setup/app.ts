@@ -5,7 +5,14 @@ import type { Duplex } from "node:stream";
 import type { TestProject } from "vitest/node";
 import type { LocalSupabase, SupabaseConfig } from "@solidstart-supabase/local-supabase";
 import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
-import { type AppServer, appEnvFor, projectRoot as root, RLS_CLIENT_PASSWORD, relaxedLimits, startAppServer } from "./app-server.ts";
+import {
+  type AppServer,
+  appEnvFor,
+  projectRoot as root,
+  RLS_CLIENT_PASSWORD,
+  relaxedLimits,
+  startAppServer,
+} from "./app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
 declare module "vitest" {
@@ -29,7 +36,6 @@ declare module "vitest" {
     appEnv: Record<string, string>;
   }
 }
-
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -87,7 +93,10 @@ export default async function setup(project: TestProject) {
     await stack?.supabase.stop();
   };
   try {
-    const building = process.env.SKIP_APP_BUILD === "1" ? Promise.resolve() : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
+    const building =
+      process.env.SKIP_APP_BUILD === "1"
+        ? Promise.resolve()
+        : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
     const appPort = await freePort();
     const appUrl = `http://127.0.0.1:${appPort}`;
     const configure = (config: SupabaseConfig) => {

@@ -48,10 +48,7 @@ describe("server env", () => {
 
 describe("public env", () => {
   it("holds only the two public variables", () => {
-    expect(Object.keys(PublicEnv.entries).sort()).toEqual([
-      "VITE_SUPABASE_PUBLISHABLE_KEY",
-      "VITE_SUPABASE_URL",
-    ]);
+    expect(Object.keys(PublicEnv.entries).sort()).toEqual(["VITE_SUPABASE_PUBLISHABLE_KEY", "VITE_SUPABASE_URL"]);
     expect(parseEnv(PublicEnv, valid)).toEqual({
       VITE_SUPABASE_URL: "http://127.0.0.1:54321",
       VITE_SUPABASE_PUBLISHABLE_KEY: "sb_publishable_abc",

@@ -28,21 +28,53 @@ type Case = [boundary: string, file: string, code: string];
 const violations: Case[] = [
   ["client-to-server", "src/lib/example.ts", 'import { serverEnv } from "~/server/env";\nserverEnv();\n'],
   ["client-to-server", "src/components/example.tsx", 'import { serverEnv } from "../server/env";\nserverEnv();\n'],
-  ["client-to-server", "src/features/messages/example.tsx", 'import type { Database } from "~/server/db/client";\nexport type D = Database;\n'],
+  [
+    "client-to-server",
+    "src/features/messages/example.tsx",
+    'import type { Database } from "~/server/db/client";\nexport type D = Database;\n',
+  ],
   ["client-to-server", "src/features/messages/example.ts", 'export { isProtectedPath } from "~/server/auth/protected-paths";\n'],
   ["client-to-server", "src/app.tsx", 'import "~/middleware";\n'],
   ["client-to-server", "src/entry-client.tsx", 'export async function f() {\n  return import("~/server/env");\n}\n'],
   ["page-to-server", "src/routes/example.tsx", 'import { requireUser } from "~/server/auth/guards";\nrequireUser();\n'],
   ["page-to-server", "src/routes/nested/example.tsx", 'import { GET } from "../messages/direct/open";\nexport const g = GET;\n'],
   ["rpc-static-server", "src/features/messages/example.api.ts", 'import { serverEnv } from "~/server/env";\nserverEnv();\n'],
-  ["server-to-ui", "src/server/messages/example.ts", 'import { getFeed } from "~/features/messages/messages.api";\nexport const f = getFeed;\n'],
-  ["server-to-ui", "src/server/example.ts", 'import type { FeedCursor } from "../features/messages/example";\nexport type C = FeedCursor;\n'],
-  ["app-to-local-supabase", "src/server/example.ts", 'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n'],
+  [
+    "server-to-ui",
+    "src/server/messages/example.ts",
+    'import { getFeed } from "~/features/messages/messages.api";\nexport const f = getFeed;\n',
+  ],
+  [
+    "server-to-ui",
+    "src/server/example.ts",
+    'import type { FeedCursor } from "../features/messages/example";\nexport type C = FeedCursor;\n',
+  ],
+  [
+    "app-to-local-supabase",
+    "src/server/example.ts",
+    'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n',
+  ],
   ["app-to-local-supabase", "src/lib/example.ts", 'import "../../packages/local-supabase/src/config";\n'],
-  ["local-supabase-to-outside", "packages/local-supabase/src/example.ts", 'import { isUsername } from "../../../src/lib/domain/username";\nisUsername("a");\n'],
-  ["local-supabase-to-outside", "packages/local-supabase/src/example.ts", 'import { isUsername } from "~/lib/domain/username";\nisUsername("a");\n'],
-  ["local-supabase-to-outside", "packages/local-supabase/tests/example.test.ts", 'import { useTestDatabase } from "../../../tests/fixtures/database.ts";\nuseTestDatabase();\n'],
-  ["local-supabase-to-outside", "packages/local-supabase/src/example.ts", 'import { withDatabaseUser } from "../../../scripts/local-env.ts";\nwithDatabaseUser("", "", "");\n'],
+  [
+    "local-supabase-to-outside",
+    "packages/local-supabase/src/example.ts",
+    'import { isUsername } from "../../../src/lib/domain/username";\nisUsername("a");\n',
+  ],
+  [
+    "local-supabase-to-outside",
+    "packages/local-supabase/src/example.ts",
+    'import { isUsername } from "~/lib/domain/username";\nisUsername("a");\n',
+  ],
+  [
+    "local-supabase-to-outside",
+    "packages/local-supabase/tests/example.test.ts",
+    'import { useTestDatabase } from "../../../tests/fixtures/database.ts";\nuseTestDatabase();\n',
+  ],
+  [
+    "local-supabase-to-outside",
+    "packages/local-supabase/src/example.ts",
+    'import { withDatabaseUser } from "../../../scripts/local-env.ts";\nwithDatabaseUser("", "", "");\n',
+  ],
 ];
 
 const allowed: [file: string, code: string][] = [
@@ -54,11 +86,23 @@ const allowed: [file: string, code: string][] = [
     "src/features/messages/example.api.ts",
     'import type { Database } from "~/server/db/client";\nexport type D = Database;\nexport async function f() {\n  "use server";\n  return (await import("~/server/messages/loaders")).conversations();\n}\n',
   ],
-  ["src/server/messages/example.ts", 'import { FEED_PAGE_SIZE } from "~/lib/domain/messages";\nexport const n = FEED_PAGE_SIZE;\n'],
+  [
+    "src/server/messages/example.ts",
+    'import { FEED_PAGE_SIZE } from "~/lib/domain/messages";\nexport const n = FEED_PAGE_SIZE;\n',
+  ],
   ["src/middleware.ts", 'import { serverEnv } from "~/server/env";\nserverEnv();\n'],
-  ["tests/app/example.test.ts", 'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n'],
-  ["scripts/example.ts", 'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n'],
-  ["packages/local-supabase/src/example.ts", 'import { readConfig } from "./config";\nimport { jwtVerify } from "jose";\nexport const r = [readConfig, jwtVerify];\n'],
+  [
+    "tests/app/example.test.ts",
+    'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n',
+  ],
+  [
+    "scripts/example.ts",
+    'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n',
+  ],
+  [
+    "packages/local-supabase/src/example.ts",
+    'import { readConfig } from "./config";\nimport { jwtVerify } from "jose";\nexport const r = [readConfig, jwtVerify];\n',
+  ],
 ];
 
 describe("import boundaries (eslint.config.js)", () => {
@@ -80,5 +124,4 @@ describe("import boundaries (eslint.config.js)", () => {
     expect(declared.length).toBeGreaterThan(0);
     expect(new Set(violations.map(([boundary]) => boundary))).toEqual(new Set(declared));
   });
-
 });

@@ -19,7 +19,10 @@ describe("the Node.js the suite runs on", () => {
     const have = process.versions.node.split(".").map(Number);
     const want = minimumNode();
     const firstDifference = want.findIndex((part, i) => have[i] !== part);
-    expect(firstDifference === -1 || (have[firstDifference] ?? 0) > (want[firstDifference] ?? 0), `Node ${process.versions.node} is below engines.node`).toBe(true);
+    expect(
+      firstDifference === -1 || (have[firstDifference] ?? 0) > (want[firstDifference] ?? 0),
+      `Node ${process.versions.node} is below engines.node`,
+    ).toBe(true);
   });
 
   it("has the global WebSocket that supabase-js and the feed client use on the server", () => {
@@ -30,7 +33,11 @@ describe("the Node.js the suite runs on", () => {
     // A fresh process: the warnings are printed once, when the modules are first loaded.
     const { stdout, stderr } = await run(
       process.execPath,
-      ["--input-type=module", "-e", 'await import("@supabase/supabase-js"); await import("@supabase/ssr"); await import("@supabase/realtime-js");'],
+      [
+        "--input-type=module",
+        "-e",
+        'await import("@supabase/supabase-js"); await import("@supabase/ssr"); await import("@supabase/realtime-js");',
+      ],
       { cwd: root, timeout: 20_000 },
     );
     expect(stdout + stderr).toBe("");

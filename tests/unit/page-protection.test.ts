@@ -32,7 +32,9 @@ function resolve(fromFile: string, specifier: string): string | null {
   if (specifier.startsWith("~/")) base = path.join(src, specifier.slice(2));
   else if (specifier.startsWith(".")) base = path.resolve(path.dirname(fromFile), specifier);
   else return null;
-  return [".ts", ".tsx", ""].map((extension) => base + extension).find((file) => existsSync(file) && statSync(file).isFile()) ?? null;
+  return (
+    [".ts", ".tsx", ""].map((extension) => base + extension).find((file) => existsSync(file) && statSync(file).isFile()) ?? null
+  );
 }
 
 /** Local name -> where it comes from, for a file's static imports of the app's own modules. */

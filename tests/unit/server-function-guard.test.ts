@@ -21,17 +21,22 @@ function apiFiles(dir: string): string[] {
 describe("server functions are built with the boundary's helpers", () => {
   const bodies = apiFiles(join(src, "features")).flatMap((file) => {
     const text = readFileSync(file, "utf8");
-    return text.split(/"use server";/).slice(1).map((body) => ({ file, body: body.split(/\n}/)[0] ?? "" }));
+    return text
+      .split(/"use server";/)
+      .slice(1)
+      .map((body) => ({ file, body: body.split(/\n}/)[0] ?? "" }));
   });
 
   it("finds the app's server functions", () => {
     expect(bodies.length).toBeGreaterThanOrEqual(20);
   });
 
-  const cases = bodies.map(({ file, body }) => [`${file.slice(src.length)} → ${/\)\)\.(\w+)/.exec(body)?.[1] ?? body.trim()}`, body] as const);
+  const cases = bodies.map(
+    ({ file, body }) => [`${file.slice(src.length)} → ${/\)\)\.(\w+)/.exec(body)?.[1] ?? body.trim()}`, body] as const,
+  );
   it.each(cases)("%s", (_name, body) => {
     const call = /^\s*return \(await import\("~\/server\/([\w/-]+)"\)\)\.(\w+)\([^;]*\);\s*$/.exec(body);
-    expect(call, "a server function body is one line: return (await import(\"~/server/...\")).name(...)").not.toBeNull();
+    expect(call, 'a server function body is one line: return (await import("~/server/...")).name(...)').not.toBeNull();
     const [, module = "", name = ""] = call ?? [];
     const server = readFileSync(join(src, "server", `${module}.ts`), "utf8");
     expect(server).toMatch(new RegExp(`export const ${name} = server(Function|Query|Action)\\(`));

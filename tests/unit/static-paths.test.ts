@@ -13,15 +13,10 @@ describe("isStaticPath", () => {
     expect(isStaticPath(path)).toBe(true);
   });
 
-  it.each([
-    "/",
-    "/login",
-    "/messages",
-    "/auth/callback",
-    "/_server",
-    "/account/update-password",
-    "/user.name/profile",
-  ])("runs the session middleware for %s", (path) => {
-    expect(isStaticPath(path)).toBe(false);
-  });
+  it.each(["/", "/login", "/messages", "/auth/callback", "/_server", "/account/update-password", "/user.name/profile"])(
+    "runs the session middleware for %s",
+    (path) => {
+      expect(isStaticPath(path)).toBe(false);
+    },
+  );
 });

@@ -44,14 +44,22 @@ async function storedKeys(dataDir: string): Promise<{ publishableKey: string; se
 function project(workdir: string | undefined, dataDir: string | undefined) {
   const paths = projectPaths(workdir, dataDir);
   const config = readConfig(paths.configToml);
-  const cluster = new Cluster({ dataDir: join(paths.dataDir, "pgdata"), port: config.db.port, superuserPassword: LOCAL_SUPERUSER_PASSWORD });
+  const cluster = new Cluster({
+    dataDir: join(paths.dataDir, "pgdata"),
+    port: config.db.port,
+    superuserPassword: LOCAL_SUPERUSER_PASSWORD,
+  });
   return { paths, config, cluster };
 }
 
 async function status(workdir: string | undefined, dataDir: string | undefined, asEnv: boolean): Promise<void> {
   const { paths, config, cluster } = project(workdir, dataDir);
   const apiUrl = `http://127.0.0.1:${config.api.port}`;
-  const [dbRunning, apiRunning, keys] = await Promise.all([cluster.isRunning(), answers(`${apiUrl}${AUTH_PREFIX}/health`), storedKeys(paths.dataDir)]);
+  const [dbRunning, apiRunning, keys] = await Promise.all([
+    cluster.isRunning(),
+    answers(`${apiUrl}${AUTH_PREFIX}/health`),
+    storedKeys(paths.dataDir),
+  ]);
   const values = {
     API_URL: apiUrl,
     AUTH_URL: `${apiUrl}${AUTH_PREFIX}`,

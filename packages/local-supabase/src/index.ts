@@ -7,7 +7,13 @@ import { startBackend } from "./backend.ts";
 import { projectPaths, readConfig, type SupabaseConfig } from "./config.ts";
 import { freePort } from "./free-port.ts";
 import type { PrepareResult } from "./postgres/migrate.ts";
-import { clusterFor, type PostgresService, type PostgresServiceOptions, resetPostgres, startPostgres } from "./postgres/service.ts";
+import {
+  clusterFor,
+  type PostgresService,
+  type PostgresServiceOptions,
+  resetPostgres,
+  startPostgres,
+} from "./postgres/service.ts";
 import { REALTIME_PATH } from "./realtime/server.ts";
 
 export type { SupabaseConfig } from "./config.ts";

@@ -66,7 +66,6 @@ export async function cloneDatabase(serverUrl: string, template: string): Promis
   };
 }
 
-
 /**
  * A vitest global setup body: starts the template cluster and provides `postgresUrl` and
  * `templateDatabase` to the test files (see `useTestDatabase`).

@@ -55,4 +55,3 @@ export const signInWithLocalProvider = action(async (form: FormData) => {
   "use server";
   return (await import("~/server/auth/actions")).signInWithLocalProvider(form);
 }, "signInWithLocalProvider");
-

@@ -30,11 +30,7 @@ export function MessageList(props: {
         </For>
         <For each={props.messages}>
           {(message) => (
-            <li
-              class="message"
-              classList={{ announcement: message.isAnnouncement }}
-              data-message-id={message.id}
-            >
+            <li class="message" classList={{ announcement: message.isAnnouncement }} data-message-id={message.id}>
               <Show when={message.isAnnouncement}>
                 <strong class="badge">Announcement</strong>
               </Show>

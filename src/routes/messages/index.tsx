@@ -25,7 +25,8 @@ export default function MessagesPage() {
   const feed = createAsync(() => getFeed(before()));
   const live = createLiveFeed(
     () => feed()?.messages,
-    (message) => message.recipientId === null && (before() === null || feed()?.messages.some((m) => m.id === message.id) === true),
+    (message) =>
+      message.recipientId === null && (before() === null || feed()?.messages.some((m) => m.id === message.id) === true),
   );
   const pending = usePendingMessages(live.has);
   return (

@@ -9,12 +9,7 @@ import { serverAction, serverQuery } from "~/server/boundary/server-function";
 import { FormError, parseForm } from "~/server/forms";
 
 const UsernameForm = v.object({
-  username: v.pipe(
-    v.string("Choose a username."),
-    v.trim(),
-    v.toLowerCase(),
-    v.regex(USERNAME_PATTERN, USERNAME_RULE_MESSAGE),
-  ),
+  username: v.pipe(v.string("Choose a username."), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, USERNAME_RULE_MESSAGE)),
 });
 
 export const accountPage = serverQuery("getAccount", async () => {

@@ -1,11 +1,4 @@
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors,
-  type JWTPayload,
-  jwtVerify,
-} from "jose";
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 
 export type Verification =
@@ -69,7 +62,10 @@ export function createAccessTokenVerifier(options: {
 
   function withinBudget(): boolean {
     const now = Date.now();
-    budget.tokens = Math.min(2 * AUTH_SERVER_CHECKS_PER_SECOND, budget.tokens + ((now - budget.at) / 1000) * AUTH_SERVER_CHECKS_PER_SECOND);
+    budget.tokens = Math.min(
+      2 * AUTH_SERVER_CHECKS_PER_SECOND,
+      budget.tokens + ((now - budget.at) / 1000) * AUTH_SERVER_CHECKS_PER_SECOND,
+    );
     budget.at = now;
     if (budget.tokens < 1) return false;
     budget.tokens -= 1;
@@ -110,7 +106,15 @@ export function createAccessTokenVerifier(options: {
       // still has to be a session token of this project, as on the local path.
       const claims = payload as VerifiedClaims;
       const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (user.id !== claims.sub || typeof claims.sub !== "string" || !USER_ID.test(claims.sub) || claims.iss !== issuer || !audience.includes("authenticated") || typeof claims.exp !== "number" || typeof claims.role !== "string") {
+      if (
+        user.id !== claims.sub ||
+        typeof claims.sub !== "string" ||
+        !USER_ID.test(claims.sub) ||
+        claims.iss !== issuer ||
+        !audience.includes("authenticated") ||
+        typeof claims.exp !== "number" ||
+        typeof claims.role !== "string"
+      ) {
         return { status: "invalid", reason: "not a session token of this project" };
       }
       remember(token, claims);

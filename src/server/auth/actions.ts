@@ -18,7 +18,6 @@ import { requireUser } from "./guards";
 import { adoptSessionFromCookies } from "./session";
 import { consumeAuthAttempt, type Limit } from "./rate-limit";
 
-
 const limits = {
   signIn: { action: "sign-in", perIp: 30, perAccount: 10, windowSeconds: 300 },
   sendMail: { action: "send-mail", perIp: 20, perAccount: 5, windowSeconds: 3600 },
@@ -145,4 +144,3 @@ export const signInWithLocalProvider = serverAction("signInWithLocalProvider", a
   }
   throw redirect(data.url);
 });
-

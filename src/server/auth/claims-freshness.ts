@@ -43,7 +43,10 @@ function prepareLookup(admin: AdminDatabase) {
  * middleware then refreshes the session, and the new token (built from the database) carries the
  * new role. One prepared primary-key lookup on the admin pool. See ADR 0014.
  */
-export async function claimsAreStale(admin: AdminDatabase, claims: Pick<VerifiedClaims, "sub" | "app_metadata">): Promise<boolean> {
+export async function claimsAreStale(
+  admin: AdminDatabase,
+  claims: Pick<VerifiedClaims, "sub" | "app_metadata">,
+): Promise<boolean> {
   let lookup = prepared.get(admin);
   if (!lookup) {
     lookup = prepareLookup(admin);

@@ -50,10 +50,7 @@ export class RequestCookies {
     this.#event = event;
     this.#sink = sink;
     this.#jar = new Map(
-      parseCookieHeader(event.request.headers.get("cookie") ?? "").map(({ name, value }) => [
-        name,
-        value ?? "",
-      ]),
+      parseCookieHeader(event.request.headers.get("cookie") ?? "").map(({ name, value }) => [name, value ?? ""]),
     );
   }
 

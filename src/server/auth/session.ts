@@ -68,7 +68,10 @@ let verifier: AccessTokenVerifier | undefined;
 function accessTokenVerifier(): AccessTokenVerifier {
   if (!verifier) {
     const env = serverEnv();
-    verifier = createAccessTokenVerifier({ supabaseUrl: env.VITE_SUPABASE_URL, publishableKey: env.VITE_SUPABASE_PUBLISHABLE_KEY });
+    verifier = createAccessTokenVerifier({
+      supabaseUrl: env.VITE_SUPABASE_URL,
+      publishableKey: env.VITE_SUPABASE_PUBLISHABLE_KEY,
+    });
   }
   return verifier;
 }
@@ -78,11 +81,7 @@ function accessTokenVerifier(): AccessTokenVerifier {
  * every request that arrived with the same expired session. GoTrue's refresh tokens are single
  * use: N parallel requests each refreshing would revoke the session family on the second try.
  */
-function refreshOnce(
-  event: FetchEvent,
-  requestUrl: URL,
-  stored: StoredSession,
-): Promise<RefreshOutcome> {
+function refreshOnce(event: FetchEvent, requestUrl: URL, stored: StoredSession): Promise<RefreshOutcome> {
   const refreshToken = stored.refresh_token;
   const running = refreshes.get(refreshToken);
   if (running) return running;
@@ -127,7 +126,9 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Pro
 async function claimsOutdated(claims: VerifiedClaims): Promise<boolean> {
   const checking = tokenClaimsOutdated(claims);
   try {
-    return await within(checking, FRESHNESS_WAIT_MS, () => Object.assign(new Error("claims-freshness check timed out"), { code: "CONNECT_TIMEOUT" }));
+    return await within(checking, FRESHNESS_WAIT_MS, () =>
+      Object.assign(new Error("claims-freshness check timed out"), { code: "CONNECT_TIMEOUT" }),
+    );
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     checking.catch(() => undefined);
@@ -180,7 +181,8 @@ export async function updateSession(event: FetchEvent): Promise<void> {
       // The auth server is unreachable: keep the cookies for later. A token that is still valid
       // and only due for a refresh still signs this request in; one whose claims changed does not.
       console.warn(`session refresh failed: ${(error as Error).message}`);
-      if (result.status === "valid" && refresh === "expiring" && result.claims.exp > Date.now() / 1000) auth.claims = result.claims;
+      if (result.status === "valid" && refresh === "expiring" && result.claims.exp > Date.now() / 1000)
+        auth.claims = result.claims;
       return;
     }
     cookies.setAll(outcome.cookies, outcome.headers);

@@ -1,11 +1,6 @@
 import { entityKind, sql } from "drizzle-orm";
 import { PgDialect, PgTransaction } from "drizzle-orm/pg-core";
-import {
-  drizzle,
-  type PostgresJsDatabase,
-  type PostgresJsQueryResultHKT,
-  PostgresJsSession,
-} from "drizzle-orm/postgres-js";
+import { drizzle, type PostgresJsDatabase, type PostgresJsQueryResultHKT, PostgresJsSession } from "drizzle-orm/postgres-js";
 import type { ExtractTablesWithRelations } from "drizzle-orm/relations";
 import postgres from "postgres";
 import type { VerifiedClaims } from "../../lib/domain/claims";
@@ -164,7 +159,11 @@ export function createDatabase(options: DatabaseOptions): Database {
   // sending anything else, while here BEGIN, the setup and the caller's first query leave in one
   // write. Statements on one connection run in order, so no query of the caller can run before
   // the setup, and if the setup fails the transaction is aborted and every later query fails too.
-  async function transaction<T>(claims: VerifiedClaims | null, fn: (tx: RlsTransaction) => Promise<T>, readOnly: boolean): Promise<T> {
+  async function transaction<T>(
+    claims: VerifiedClaims | null,
+    fn: (tx: RlsTransaction) => Promise<T>,
+    readOnly: boolean,
+  ): Promise<T> {
     const parameters = setupParameters(claims);
     const connection = await client.reserve();
     let releaseLater = false;

@@ -48,9 +48,7 @@ export const profiles = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    foreignKey({ columns: [table.id], foreignColumns: [authUsers.id], name: "profiles_id_fkey" }).onDelete(
-      "cascade",
-    ),
+    foreignKey({ columns: [table.id], foreignColumns: [authUsers.id], name: "profiles_id_fkey" }).onDelete("cascade"),
     uniqueIndex("profiles_username_key").on(table.username),
     check("profiles_username_format", sql`${table.username} ~ ${sql.raw(`'${USERNAME_PATTERN.source}'`)}`),
     pgPolicy("profiles are readable by signed-in users", {
@@ -85,9 +83,7 @@ export const messages = pgTable(
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (table) => [
-    foreignKey({ columns: [table.authorId], foreignColumns: [profiles.id], name: "messages_author_id_fkey" }).onDelete(
-      "cascade",
-    ),
+    foreignKey({ columns: [table.authorId], foreignColumns: [profiles.id], name: "messages_author_id_fkey" }).onDelete("cascade"),
     foreignKey({
       columns: [table.recipientId],
       foreignColumns: [profiles.id],

@@ -28,7 +28,10 @@ const Body = v.pipe(
   v.string("Write a message."),
   // Postgres text cannot hold a NUL: without this check the insert fails as a generic error.
   v.check((value) => !value.includes("\u0000"), "Remove the NUL character (U+0000): a message cannot contain it."),
-  v.check((value) => !hasControlCharacter(value), "Remove the control characters: a message may hold text, tabs and line breaks."),
+  v.check(
+    (value) => !hasControlCharacter(value),
+    "Remove the control characters: a message may hold text, tabs and line breaks.",
+  ),
   v.trim(),
   v.nonEmpty("Write a message."),
   v.maxLength(MESSAGE_MAX_LENGTH, `Keep it under ${MESSAGE_MAX_LENGTH} characters.`),
@@ -38,9 +41,7 @@ const MessageId = v.pipe(v.string(), v.uuid("That message cannot be sent: reload
 const SendForm = v.object({
   id: MessageId,
   body: Body,
-  to: v.optional(
-    v.pipe(v.string(), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, "No user has that name.")),
-  ),
+  to: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, "No user has that name."))),
   announcement: v.optional(v.literal("on")),
 });
 const EditForm = v.object({ id: MessageId, body: Body });
@@ -82,10 +83,7 @@ export async function sendMessage(claims: VerifiedClaims, rls: RlsRunner, form: 
         .insert(messages)
         .values({ id: input.id, authorId: claims.sub, recipientId, isAnnouncement: announcement, body: input.body })
         .onConflictDoNothing({ target: messages.id });
-      const [stored] = await tx
-        .select({ authorId: messages.authorId })
-        .from(messages)
-        .where(eq(messages.id, input.id));
+      const [stored] = await tx.select({ authorId: messages.authorId }).from(messages).where(eq(messages.id, input.id));
       if (stored?.authorId !== claims.sub) throw new FormError("That message cannot be sent: reload the page.");
       return { id: input.id, recipient: input.to ?? null };
     });

@@ -141,10 +141,7 @@ export async function conversationPartners(tx: RlsTransaction, me: string) {
 /** `{ id: username }` for the given profile ids that the signed-in user can see. */
 export async function usernames(tx: RlsTransaction, ids: string[]): Promise<Record<string, string>> {
   if (ids.length === 0) return {};
-  const rows = await tx
-    .select({ id: profiles.id, username: profiles.username })
-    .from(profiles)
-    .where(inArray(profiles.id, ids));
+  const rows = await tx.select({ id: profiles.id, username: profiles.username }).from(profiles).where(inArray(profiles.id, ids));
   return Object.fromEntries(rows.map((row) => [row.id, row.username]));
 }
 

@@ -9,10 +9,7 @@ import { changesSince, conversationPartners, conversationWith, publicFeedPage, u
 import { requestDatabase } from "./request-database";
 
 /** A keyset position as the feed hands them out; null (or nothing) means the newest end. */
-const Cursor = v.nullish(
-  v.object({ createdAt: Timestamp, id: Uuid }, "expected null or a feed cursor { createdAt, id }."),
-  null,
-);
+const Cursor = v.nullish(v.object({ createdAt: Timestamp, id: Uuid }, "expected null or a feed cursor { createdAt, id }."), null);
 
 export const feedPage = serverFunction("getFeed", v.tuple([Cursor]), async (before) => {
   const { read, claims } = requestDatabase();
@@ -31,7 +28,12 @@ export const changes = serverFunction(
 
 export const usernamesOf = serverFunction(
   "getUsernames",
-  v.tuple([v.pipe(v.array(Uuid, "expected a list of user ids."), v.maxLength(USERNAMES_PER_REQUEST, `ask for at most ${USERNAMES_PER_REQUEST} user ids.`))]),
+  v.tuple([
+    v.pipe(
+      v.array(Uuid, "expected a list of user ids."),
+      v.maxLength(USERNAMES_PER_REQUEST, `ask for at most ${USERNAMES_PER_REQUEST} user ids.`),
+    ),
+  ]),
   async (ids) => {
     const { read } = requestDatabase();
     return read((tx) => usernames(tx, ids));

@@ -46,7 +46,8 @@ describe("a leaked DATABASE_URL cannot change claims or roles", () => {
     const rows = await ctx.db.sql<{ rolname: string }[]>`
       select rolname from pg_roles where pg_has_role('rls_client', oid, 'SET') order by rolname`;
     expect(rows.map((row) => row.rolname)).toEqual(["anon", "authenticated", "rls_client"]);
-    const [login] = await ctx.db.sql`select rolsuper, rolinherit, rolbypassrls, rolcreaterole from pg_roles where rolname = 'rls_client'`;
+    const [login] = await ctx.db
+      .sql`select rolsuper, rolinherit, rolbypassrls, rolcreaterole from pg_roles where rolname = 'rls_client'`;
     expect(login).toEqual({ rolsuper: false, rolinherit: false, rolbypassrls: false, rolcreaterole: false });
   });
 
@@ -112,7 +113,10 @@ describe("a leaked DATABASE_URL cannot change claims or roles", () => {
           for (const statement of setup) await tx.unsafe(statement);
           return tx`select public.is_claims_admin() as value`;
         })
-        .then(([row]) => row?.value as boolean, (error: { code?: string }) => error.code);
+        .then(
+          ([row]) => row?.value as boolean,
+          (error: { code?: string }) => error.code,
+        );
       expect(admin, name).toBe(isClaimsAdmin);
     }
     // Nor can the auth schema be written directly with forged claims.
@@ -150,11 +154,15 @@ describe("a leaked DATABASE_URL cannot change claims or roles", () => {
 
   it("the admin connection and service_role still change claims (what the roles CLI uses)", async () => {
     await ctx.db.sql`select public.set_claim(${CAROL}::uuid, 'user_role', '"moderator"')`;
-    expect((await ctx.db.sql`select raw_app_meta_data ->> 'user_role' as role from auth.users where id = ${CAROL}`)[0]).toEqual({ role: "moderator" });
+    expect((await ctx.db.sql`select raw_app_meta_data ->> 'user_role' as role from auth.users where id = ${CAROL}`)[0]).toEqual({
+      role: "moderator",
+    });
     await ctx.db.sql.begin(async (tx) => {
       await tx`set local role service_role`;
       await tx`select public.delete_claim(${CAROL}::uuid, 'user_role')`;
     });
-    expect((await ctx.db.sql`select raw_app_meta_data ? 'user_role' as has from auth.users where id = ${CAROL}`)[0]).toEqual({ has: false });
+    expect((await ctx.db.sql`select raw_app_meta_data ? 'user_role' as has from auth.users where id = ${CAROL}`)[0]).toEqual({
+      has: false,
+    });
   });
 });

@@ -37,9 +37,7 @@ describe("claim readers", () => {
     const claims = moderatorClaims(ALICE);
     expect(await scalar(claims, sql`select public.get_my_claims() as value`)).toEqual(claims.app_metadata);
     expect(await scalar(claims, sql`select public.get_my_claim('user_role') as value`)).toBe("moderator");
-    expect(await scalar(claims, sql`select public.get_my_claim('user_role') = '"moderator"'::jsonb as value`)).toBe(
-      true,
-    );
+    expect(await scalar(claims, sql`select public.get_my_claim('user_role') = '"moderator"'::jsonb as value`)).toBe(true);
     expect(await scalar(claimsFor(BOB), sql`select public.get_my_claim('user_role') as value`)).toBeNull();
   });
 
@@ -70,12 +68,8 @@ describe("is_claims_admin()", () => {
     expect(await scalar(claimsFor(BOB), sql`select public.is_claims_admin() as value`)).toBe(false);
     expect(await scalar(moderatorClaims(ALICE), sql`select public.is_claims_admin() as value`)).toBe(false);
     // rls_client writes the claims itself, so a claim can never be what makes an admin.
-    expect(await scalar(claimsFor(BOB, { claims_admin: "true" }), sql`select public.is_claims_admin() as value`)).toBe(
-      false,
-    );
-    expect(await scalar(claimsFor(BOB, { claims_admin: true }), sql`select public.is_claims_admin() as value`)).toBe(
-      false,
-    );
+    expect(await scalar(claimsFor(BOB, { claims_admin: "true" }), sql`select public.is_claims_admin() as value`)).toBe(false);
+    expect(await scalar(claimsFor(BOB, { claims_admin: true }), sql`select public.is_claims_admin() as value`)).toBe(false);
   });
 
   it("is true for the admin connection and service_role", async () => {
@@ -166,12 +160,14 @@ describe("claims freshness", () => {
 });
 
 describe("public.app_metadata_version (what lets the middleware skip per-user lookups)", () => {
-  const counter = async () => only(await ctx.db.sql<{ version: string }[]>`select version from public.app_metadata_version`).version;
+  const counter = async () =>
+    only(await ctx.db.sql<{ version: string }[]>`select version from public.app_metadata_version`).version;
 
   it("moves when a user's app_metadata really changes or a user is deleted, and only then", async () => {
     const grace = await createUser(ctx.db.sql, { email: "grace@example.test" });
     let before = await counter();
-    await ctx.db.sql`update auth.users set email = 'grace2@example.test', raw_user_meta_data = '{"username":"grace"}', last_sign_in_at = now() where id = ${grace}`;
+    await ctx.db
+      .sql`update auth.users set email = 'grace2@example.test', raw_user_meta_data = '{"username":"grace"}', last_sign_in_at = now() where id = ${grace}`;
     await ctx.db.sql`update auth.users set raw_app_meta_data = raw_app_meta_data where id = ${grace}`;
     expect(await counter()).toBe(before);
 
@@ -199,9 +195,17 @@ describe("public.app_metadata_version (what lets the middleware skip per-user lo
 
   it("cannot be read or moved by anon or authenticated, nor its trigger function called", async () => {
     for (const claims of [null, claimsFor(BOB)]) {
-      expect(await pgFailure(scalar(claims, sql`update public.app_metadata_version set version = version + 1 returning version as value`))).toMatchObject({ code: "42501" });
-      expect(await pgFailure(scalar(claims, sql`select version as value from public.app_metadata_version`))).toMatchObject({ code: "42501" });
-      expect(await pgFailure(scalar(claims, sql`select public.bump_app_metadata_version() as value`))).toMatchObject({ code: "42501" });
+      expect(
+        await pgFailure(
+          scalar(claims, sql`update public.app_metadata_version set version = version + 1 returning version as value`),
+        ),
+      ).toMatchObject({ code: "42501" });
+      expect(await pgFailure(scalar(claims, sql`select version as value from public.app_metadata_version`))).toMatchObject({
+        code: "42501",
+      });
+      expect(await pgFailure(scalar(claims, sql`select public.bump_app_metadata_version() as value`))).toMatchObject({
+        code: "42501",
+      });
     }
   });
 });

@@ -76,9 +76,7 @@ describe("grants in public are explicit and exact", () => {
   });
 
   it("every table of schema.ts is listed, and every one the app's queries touch is granted to authenticated", () => {
-    const tables = Object.values(schema).flatMap((value: unknown) =>
-      is(value, PgTable) ? [getTableConfig(value).name] : [],
-    );
+    const tables = Object.values(schema).flatMap((value: unknown) => (is(value, PgTable) ? [getTableConfig(value).name] : []));
     expect(tables.length).toBeGreaterThan(0);
     for (const table of tables) expect(Object.keys(EXPECTED_RELATIONS), table).toContain(table);
     for (const table of ["profiles", "messages", "countries"]) {

@@ -95,10 +95,7 @@ const BAD_FINDINGS = new Map<Invariant, string[]>([
     ],
   ],
   [functionSearchPath, ["app_private.whoami()"]],
-  [
-    securityDefinerCallers,
-    ["app_private.whoami(): PUBLIC", "app_private.whoami(): anon", "app_private.whoami(): authenticated"],
-  ],
+  [securityDefinerCallers, ["app_private.whoami(): PUBLIC", "app_private.whoami(): anon", "app_private.whoami(): authenticated"]],
   [primaryKeys, ["public.events"]],
   [indexedForeignKeys, ["public.notes: notes_owner_id_fkey"]],
 ]);
@@ -126,7 +123,9 @@ describe("a deliberately bad migration breaks each invariant", () => {
   beforeAll(async () => {
     report = await rolledBack(db.sql, async (tx) => {
       await tx.unsafe(BAD_MIGRATION);
-      return new Map(await Promise.all(INVARIANTS.map(async (invariant) => [invariant, await violations(invariant, tx)] as const)));
+      return new Map(
+        await Promise.all(INVARIANTS.map(async (invariant) => [invariant, await violations(invariant, tx)] as const)),
+      );
     });
   });
 

@@ -225,7 +225,10 @@ export const policyHelpersInSubselect: Invariant = {
     );
     const found = new Set<string>();
     for (const policy of await appPolicies(sql)) {
-      for (const [clause, tree] of [["using", policy.qual], ["with check", policy.check]] as const) {
+      for (const [clause, tree] of [
+        ["using", policy.qual],
+        ["with check", policy.check],
+      ] as const) {
         if (tree === null) continue;
         for (const node of parseNodeTree(tree)) {
           walk(node, { inSubLink: false }, (current, state) => {

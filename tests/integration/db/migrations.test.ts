@@ -26,7 +26,11 @@ describe("drizzle-kit", () => {
       // The project's config, pointed at a copy of the migrations so nothing here can be written
       // (drizzle-kit wants `out` relative to the working directory).
       const config = join(dir, "drizzle.config.mjs");
-      const copy = { ...drizzleConfig, schema: resolve(String(drizzleConfig.schema)), out: relative(".", join(dir, "migrations")) };
+      const copy = {
+        ...drizzleConfig,
+        schema: resolve(String(drizzleConfig.schema)),
+        out: relative(".", join(dir, "migrations")),
+      };
       await writeFile(config, `export default ${JSON.stringify(copy)};`);
       const { stdout } = await run("npx", ["drizzle-kit", "generate", `--config=${config}`]);
       expect(stdout).toMatch(/No schema changes/);
@@ -104,9 +108,11 @@ describe("profile trigger on auth.users", () => {
     expect((await profileOf(short)).username).toMatch(/^user(_[0-9a-f]{6})?$/);
     const long = await createUser(ctx.db.sql, { email: `${"a".repeat(60)}@example.test` });
     expect((await profileOf(long)).username).toBe("a".repeat(25));
-    const phoneOnly = only(await ctx.db.sql`
+    const phoneOnly = only(
+      await ctx.db.sql`
       insert into auth.users (id, aud, role, phone, created_at, updated_at)
-      values (gen_random_uuid(), 'authenticated', 'authenticated', '+15550100', now(), now()) returning id`);
+      values (gen_random_uuid(), 'authenticated', 'authenticated', '+15550100', now(), now()) returning id`,
+    );
     expect((await profileOf(phoneOnly.id)).username).toMatch(/^user(_[0-9a-f]{6})?$/);
   });
 
@@ -114,10 +120,12 @@ describe("profile trigger on auth.users", () => {
     const outcome = await ctx.db.sql
       .begin(async (tx) => {
         await tx`alter table profiles add constraint refuse_everything check (false) not valid`;
-        const user = only(await tx`
+        const user = only(
+          await tx`
           insert into auth.users (id, aud, role, email, created_at, updated_at)
           values (gen_random_uuid(), 'authenticated', 'authenticated', 'unlucky@example.test', now(), now())
-          returning id`);
+          returning id`,
+        );
         const profiles = await tx`select 1 from profiles where id = ${user.id}`;
         throw Object.assign(new Error("rollback"), { result: { user: Boolean(user), profiles: profiles.length } });
       })

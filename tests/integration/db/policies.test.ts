@@ -45,7 +45,12 @@ const update = (claims: VerifiedClaims, id: string, values: Partial<typeof messa
 describe("profiles", () => {
   it("are readable by signed-in users only", async () => {
     const read = (claims: VerifiedClaims | null) =>
-      ctx.database.rls(claims, (tx) => tx.select().from(profiles).where(inArray(profiles.id, [ALICE, BOB, CAROL])));
+      ctx.database.rls(claims, (tx) =>
+        tx
+          .select()
+          .from(profiles)
+          .where(inArray(profiles.id, [ALICE, BOB, CAROL])),
+      );
     expect(await read(bob)).toHaveLength(3);
     // anon holds no grant on any table (ADR 0019): refused before RLS is consulted.
     expect(await pgFailure(read(null))).toMatchObject({ code: "42501" });
@@ -53,9 +58,7 @@ describe("profiles", () => {
 
   it("can be updated by their owner only, and only the username", async () => {
     const rename = (claims: VerifiedClaims, id: string, username: string) =>
-      ctx.database.rls(claims, (tx) =>
-        tx.update(profiles).set({ username }).where(eq(profiles.id, id)).returning(),
-      );
+      ctx.database.rls(claims, (tx) => tx.update(profiles).set({ username }).where(eq(profiles.id, id)).returning());
     const [renamed] = await rename(dave, dave.sub, "dave_renamed");
     expect(renamed).toMatchObject({ username: "dave_renamed", usernameSet: true });
     expect(await rename(dave, BOB, "hijacked")).toEqual([]);
@@ -66,9 +69,7 @@ describe("profiles", () => {
       tx.update(profiles).set({ usernameSet: false }).where(eq(profiles.id, dave.sub)),
     );
     expect(await pgFailure(other)).toMatchObject({ code: "42501" });
-    const insert = ctx.database.rls(dave, (tx) =>
-      tx.insert(profiles).values({ id: crypto.randomUUID(), username: "ghost" }),
-    );
+    const insert = ctx.database.rls(dave, (tx) => tx.insert(profiles).values({ id: crypto.randomUUID(), username: "ghost" }));
     expect(await pgFailure(insert)).toMatchObject({ code: "42501" });
     const remove = ctx.database.rls(dave, (tx) => tx.delete(profiles).where(eq(profiles.id, dave.sub)));
     expect(await pgFailure(remove)).toMatchObject({ code: "42501" });
@@ -90,7 +91,10 @@ describe("messages: reading", () => {
 
   it("deleted messages stay readable as tombstones with an empty body", async () => {
     const rows = await ctx.database.rls(dave, (tx) =>
-      tx.select().from(messages).where(sql`${messages.deletedAt} is not null`),
+      tx
+        .select()
+        .from(messages)
+        .where(sql`${messages.deletedAt} is not null`),
     );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row.body).toBe("");

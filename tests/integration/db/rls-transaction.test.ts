@@ -37,9 +37,7 @@ describe("rls(): role and claims", () => {
 
   it("refuses tokens of other roles and malformed subjects before touching the database", async () => {
     const query = () => Promise.resolve([]);
-    await expect(ctx.database.rls({ ...claimsFor(BOB), role: "service_role" }, query)).rejects.toThrow(
-      /role "service_role"/,
-    );
+    await expect(ctx.database.rls({ ...claimsFor(BOB), role: "service_role" }, query)).rejects.toThrow(/role "service_role"/);
     await expect(ctx.database.rls({ ...claimsFor(BOB), sub: "1' or '1'='1" }, query)).rejects.toThrow(/sub/);
   });
 
@@ -63,7 +61,7 @@ describe("rls(): role and claims", () => {
       nested: { list: [1, "two", { three: [null, true] }], "key with 'quote'": '"double"' },
     });
     claims.email = "o'brien+ü@example.test";
-    claims.user_metadata = { "$$": "$$; drop table messages; $$", emoji: "👋🏽" };
+    claims.user_metadata = { $$: "$$; drop table messages; $$", emoji: "👋🏽" };
     const row = only(
       await ctx.database.rls(claims, (tx) =>
         tx.execute<{ jwt: unknown; email: string; user: string }>(
@@ -96,10 +94,11 @@ describe("rls(): transaction boundaries", () => {
   it("reports a rollback caused by a statement the callback did not wait for", async () => {
     const id = crypto.randomUUID();
     const outcome = ctx.database.rls(claimsFor(BOB), async (tx) => {
-      void tx
-        .execute(sql`select 1 / 0`)
+      void tx.execute(sql`select 1 / 0`).catch(() => undefined);
+      await tx
+        .insert(messages)
+        .values({ id, body: "never committed" })
         .catch(() => undefined);
-      await tx.insert(messages).values({ id, body: "never committed" }).catch(() => undefined);
       return "looks fine";
     });
     await expect(outcome).rejects.toThrow(/rolled back/);
@@ -141,13 +140,17 @@ describe("rls(): transaction boundaries", () => {
       expect(JSON.parse(String(after.claims))).toEqual({ role: "anon" });
       // The mechanism underneath, on a bare connection: after a failed transaction the login role
       // and empty settings are back.
-      await raw.begin(async (tx) => {
-        await tx`select set_config('request.jwt.claim.sub', ${BOB}, true), set_config('role', 'authenticated', true)`;
-        await tx`select 1 / 0`;
-      }).catch(() => undefined);
-      const plain = only(await raw<Context[]>`
+      await raw
+        .begin(async (tx) => {
+          await tx`select set_config('request.jwt.claim.sub', ${BOB}, true), set_config('role', 'authenticated', true)`;
+          await tx`select 1 / 0`;
+        })
+        .catch(() => undefined);
+      const plain = only(
+        await raw<Context[]>`
         select current_user, nullif(current_setting('request.jwt.claims', true), '') as claims,
-               nullif(current_setting('request.jwt.claim.sub', true), '') as sub`);
+               nullif(current_setting('request.jwt.claim.sub', true), '') as sub`,
+      );
       expect(plain).toMatchObject({ current_user: "rls_client", claims: null, sub: null });
     } finally {
       await single.end();
@@ -203,7 +206,11 @@ describe("read(): a read-only rls() whose COMMIT is not waited for", () => {
   const readOnlyState = sql`select current_user, auth.uid() as uid, current_setting('transaction_read_only') as read_only`;
 
   it("runs with the token's role and claims; a write in it fails and changes nothing", async () => {
-    const row = only(await ctx.database.read(claimsFor(BOB), (tx) => tx.execute<{ current_user: string; uid: string; read_only: string }>(readOnlyState)));
+    const row = only(
+      await ctx.database.read(claimsFor(BOB), (tx) =>
+        tx.execute<{ current_user: string; uid: string; read_only: string }>(readOnlyState),
+      ),
+    );
     expect(row).toEqual({ current_user: "authenticated", uid: BOB, read_only: "on" });
     const body = `read-only ${crypto.randomUUID()}`;
     expect(
@@ -227,7 +234,10 @@ describe("read(): a read-only rls() whose COMMIT is not waited for", () => {
       expect(only(written)).toEqual({ current_user: "authenticated", uid: ALICE, read_only: "off" });
       expect(await ctx.db.sql`select author_id from messages where body = ${body}`).toEqual([{ author_id: ALICE }]);
       // And a signed-out request after both: nothing of either user is left on the connection.
-      expect(only(await single.read(null, (tx) => tx.execute<{ uid: string | null }>(readOnlyState)))).toMatchObject({ current_user: "anon", uid: null });
+      expect(only(await single.read(null, (tx) => tx.execute<{ uid: string | null }>(readOnlyState)))).toMatchObject({
+        current_user: "anon",
+        uid: null,
+      });
     } finally {
       await single.end();
     }

@@ -63,12 +63,14 @@ export function useRlsDatabase(options: { max?: number } = {}): RlsTestContext {
 }
 
 export async function createUser(sql: Sql, fields: { id?: string; email: string; username?: string }) {
-  const row = only(await sql<{ id: string }[]>`
+  const row = only(
+    await sql<{ id: string }[]>`
     insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
     values (coalesce(${fields.id ?? null}::uuid, gen_random_uuid()), 'authenticated', 'authenticated', ${fields.email},
             '{"provider":"email","providers":["email"]}',
             ${sql.json(fields.username === undefined ? {} : { username: fields.username })}, now(), now())
-    returning id`);
+    returning id`,
+  );
   return row.id;
 }
 

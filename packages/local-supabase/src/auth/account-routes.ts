@@ -48,7 +48,10 @@ const SignupBody = v.object({
 function disguisedUser(user: UserRow) {
   const now = new Date();
   return {
-    ...renderUser({ ...user, id: randomUUID(), created_at: now, updated_at: now, raw_app_meta_data: {}, raw_user_meta_data: {} }, []),
+    ...renderUser(
+      { ...user, id: randomUUID(), created_at: now, updated_at: now, raw_app_meta_data: {}, raw_user_meta_data: {} },
+      [],
+    ),
     email_confirmed_at: undefined,
     confirmed_at: undefined,
     last_sign_in_at: undefined,

@@ -90,7 +90,12 @@ export async function adminListUsers(request: AuthRequest, context: AuthContext)
     ? await context.sql<IdentityRow[]>`
         select * from auth.identities where user_id in ${context.sql(ids)} order by created_at, id`
     : [];
-  const users = rows.map((row) => renderUser(row, identities.filter((identity) => identity.user_id === row.id)));
+  const users = rows.map((row) =>
+    renderUser(
+      row,
+      identities.filter((identity) => identity.user_id === row.id),
+    ),
+  );
   const lastPage = Math.max(1, Math.ceil(total / perPage));
   const links = [`</admin/users?page=${lastPage}&per_page=${perPage}>; rel="last"`];
   if (page < lastPage) links.unshift(`</admin/users?page=${page + 1}&per_page=${perPage}>; rel="next"`);

@@ -156,4 +156,3 @@ export async function providerCallback(request: AuthRequest, context: AuthContex
     return redirect(url.toString(), 302);
   }
 }
-

@@ -27,7 +27,11 @@ export async function settings(_request: AuthRequest, context: AuthContext): Pro
 }
 
 export async function health(): Promise<Reply> {
-  return json({ version: "embedded", name: "GoTrue", description: "Embedded GoTrue-compatible auth server for local development" });
+  return json({
+    version: "embedded",
+    name: "GoTrue",
+    description: "Embedded GoTrue-compatible auth server for local development",
+  });
 }
 
 export async function jwksDocument(_request: AuthRequest, context: AuthContext): Promise<Reply> {

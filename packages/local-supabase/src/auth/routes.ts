@@ -59,9 +59,7 @@ export const routes: Route[] = [
 export type Match = { route: Route } | { methodNotAllowed: true } | undefined;
 
 export function matchRoute(method: string, path: string): Match {
-  const candidates = routes.filter((route) =>
-    typeof route.path === "string" ? route.path === path : route.path.test(path),
-  );
+  const candidates = routes.filter((route) => (typeof route.path === "string" ? route.path === path : route.path.test(path)));
   if (candidates.length === 0) return undefined;
   const route = candidates.find((candidate) => candidate.method === method);
   return route ? { route } : { methodNotAllowed: true };

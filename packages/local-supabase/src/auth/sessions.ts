@@ -9,27 +9,10 @@ import {
   signAccessToken,
   verifyAccessToken,
 } from "./tokens.ts";
-import {
-  type Db,
-  findUserById,
-  identitiesOf,
-  isBanned,
-  NIL_UUID,
-  type RenderedUser,
-  renderUser,
-  type UserRow,
-} from "./users.ts";
+import { type Db, findUserById, identitiesOf, isBanned, NIL_UUID, type RenderedUser, renderUser, type UserRow } from "./users.ts";
 
 /** Authentication methods as GoTrue records them in auth.mfa_amr_claims and flow_state. */
-export type AuthMethod =
-  | "password"
-  | "otp"
-  | "oauth"
-  | "magiclink"
-  | "recovery"
-  | "invite"
-  | "email/signup"
-  | "email_change";
+export type AuthMethod = "password" | "otp" | "oauth" | "magiclink" | "recovery" | "invite" | "email/signup" | "email_change";
 
 export interface SessionResponse {
   access_token: string;
@@ -228,4 +211,3 @@ export async function logout(db: Db, who: Authenticated, scope: LogoutScope): Pr
     await db`delete from auth.sessions where user_id = ${who.user.id} and id <> ${who.sessionId}`;
   }
 }
-

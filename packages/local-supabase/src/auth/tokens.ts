@@ -26,9 +26,7 @@ export interface AccessTokenClaims {
 }
 
 export async function signAccessToken(keys: AuthKeys, claims: AccessTokenClaims): Promise<string> {
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: "ES256", kid: keys.kid, typ: "JWT" })
-    .sign(keys.privateKey);
+  return new SignJWT({ ...claims }).setProtectedHeader({ alg: "ES256", kid: keys.kid, typ: "JWT" }).sign(keys.privateKey);
 }
 
 /** GoTrue answers every unverifiable bearer with 403 `bad_jwt`, expired ones included. */
@@ -66,7 +64,9 @@ export function newOtp(length: number): string {
  * token_hash, so a link and a typed code resolve to one row.
  */
 export function tokenHash(emailOrPhone: string, otp: string): string {
-  return createHash("sha224").update(emailOrPhone + otp).digest("hex");
+  return createHash("sha224")
+    .update(emailOrPhone + otp)
+    .digest("hex");
 }
 
 /** PKCE S256: base64url(sha256(verifier)) without padding, compared to the stored challenge. */

@@ -25,10 +25,7 @@ export function checkPasswordStrength(config: SupabaseConfig, password: string):
 }
 
 /** GoTrue's metadata update: keys merge in, a `null` value removes the key. */
-export function mergeMetadata(
-  current: Record<string, unknown> | null,
-  update: Record<string, unknown>,
-): Record<string, unknown> {
+export function mergeMetadata(current: Record<string, unknown> | null, update: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...(current ?? {}) };
   for (const [key, value] of Object.entries(update)) {
     if (value === null) delete merged[key];

@@ -139,8 +139,7 @@ export type VerifyResult =
 /** Finds and consumes the token, then applies what the mail was for (confirm, recover, change email). */
 export async function consumeToken(db: Db, context: AuthContext, input: VerifyInput): Promise<VerifyResult> {
   const expiry = context.config.auth.email.otp_expiry;
-  const matches = (stored: string | null) =>
-    Boolean(stored) && (stored === input.hash || stored === PKCE_PREFIX + input.hash);
+  const matches = (stored: string | null) => Boolean(stored) && (stored === input.hash || stored === PKCE_PREFIX + input.hash);
   const candidates = input.email
     ? await db<UserRow[]>`
         select * from auth.users

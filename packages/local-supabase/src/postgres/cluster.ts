@@ -68,10 +68,7 @@ const isRoot = () => typeof process.getuid === "function" && process.getuid() ==
 async function postgresUser(): Promise<RunAs> {
   if (!isRoot()) return {};
   const ids = async () => {
-    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
-      run("id", ["-u", "postgres"]),
-      run("id", ["-g", "postgres"]),
-    ]);
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
     return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
   };
   try {
@@ -95,12 +92,7 @@ async function ensureTraversable(path: string, log: (line: string) => void): Pro
   }
 }
 
-function spawnAs(
-  cmd: string,
-  args: string[],
-  runAs: RunAs,
-  bins: Binaries,
-): Promise<{ code: number; output: string }> {
+function spawnAs(cmd: string, args: string[], runAs: RunAs, bins: Binaries): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       ...runAs,
@@ -209,18 +201,7 @@ export class Cluster {
         ? ["-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off", "-c wal_writer_delay=10ms"]
         : []),
     ].join(" ");
-    await this.#exec("pgCtl", [
-      "start",
-      "-D",
-      dataDir,
-      "-w",
-      "-t",
-      "30",
-      "-l",
-      join(dataDir, "server.log"),
-      "-o",
-      settings,
-    ]);
+    await this.#exec("pgCtl", ["start", "-D", dataDir, "-w", "-t", "30", "-l", join(dataDir, "server.log"), "-o", settings]);
   }
 
   async stop(mode: "fast" | "immediate" = "fast"): Promise<void> {

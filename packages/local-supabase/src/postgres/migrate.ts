@@ -34,9 +34,7 @@ async function bootstrap(sql: Sql): Promise<boolean> {
   const hash = createHash("sha256").update(text).digest("hex");
   const [marker] = await sql<{ exists: boolean }[]>`
     select to_regclass('supabase_migrations.embedded_bootstrap') is not null as exists`;
-  const [state] = marker?.exists
-    ? await sql<{ hash: string }[]>`select hash from supabase_migrations.embedded_bootstrap`
-    : [];
+  const [state] = marker?.exists ? await sql<{ hash: string }[]>`select hash from supabase_migrations.embedded_bootstrap` : [];
   if (state?.hash === hash) return false;
   await sql.begin(async (tx) => {
     await tx.unsafe(text);
@@ -80,9 +78,7 @@ async function applyDefaultPrivileges(sql: Sql, autoExposeNewTables: boolean): P
 
 async function migrate(sql: Sql, dir: string): Promise<string[]> {
   const applied = new Set(
-    (await sql<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map(
-      (row) => row.version,
-    ),
+    (await sql<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map((row) => row.version),
   );
   const done: string[] = [];
   for (const migration of await listMigrations(dir)) {
@@ -95,9 +91,7 @@ async function migrate(sql: Sql, dir: string): Promise<string[]> {
                  values (${migration.version}, ${migration.name}, ${[text]})`;
       });
     } catch (error) {
-      throw new Error(
-        `migration ${migration.version}_${migration.name}.sql failed: ${(error as Error).message}`,
-      );
+      throw new Error(`migration ${migration.version}_${migration.name}.sql failed: ${(error as Error).message}`);
     }
     done.push(`${migration.version}_${migration.name}`);
   }

@@ -87,7 +87,11 @@ export class Hub {
     const previous = members.get(channel);
     const meta = { ...payload, phx_ref: randomUUID(), ...(previous ? { phx_ref_prev: previous.meta.phx_ref } : {}) };
     members.set(channel, { key: channel.presenceKey, meta });
-    this.#presenceDiff(channel.topic, { [channel.presenceKey]: { metas: [meta] } }, previous ? { [previous.key]: { metas: [previous.meta] } } : {});
+    this.#presenceDiff(
+      channel.topic,
+      { [channel.presenceKey]: { metas: [meta] } },
+      previous ? { [previous.key]: { metas: [previous.meta] } } : {},
+    );
   }
 
   untrack(channel: Channel): void {

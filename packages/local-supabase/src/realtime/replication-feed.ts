@@ -182,10 +182,7 @@ export async function startFeed(options: FeedOptions): Promise<Feed> {
     max_lifetime: null,
     onnotice: () => undefined,
     // Text output must match what the authorization connection prints, hence fixed settings.
-    connection: { replication: "database", application_name: "embedded-realtime-wal", TimeZone: "UTC" } as Record<
-      string,
-      string
-    >,
+    connection: { replication: "database", application_name: "embedded-realtime-wal", TimeZone: "UTC" } as Record<string, string>,
   });
   let stopped = false;
   let stream: Duplex | undefined;
@@ -212,9 +209,7 @@ export async function startFeed(options: FeedOptions): Promise<Feed> {
     const start = String(created?.consistent_point);
     const publication = options.publication.replace(/'/g, "''");
     const current = (await sql
-      .unsafe(
-        `START_REPLICATION SLOT ${slot} LOGICAL ${start} (proto_version '1', publication_names '${publication}')`,
-      )
+      .unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${start} (proto_version '1', publication_names '${publication}')`)
       .writable()) as unknown as Duplex;
     stream = current;
     current.on("data", (data: Buffer) => {

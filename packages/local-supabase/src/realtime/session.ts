@@ -92,10 +92,13 @@ export class Channel {
     clearTimeout(this.#timer);
     if (!Number.isFinite(this.auth.exp)) return;
     const delay = Math.max(0, this.auth.exp * 1000 - Date.now());
-    this.#timer = setTimeout(() => {
-      if (this.auth.exp * 1000 <= Date.now()) onExpired(this);
-      else this.armExpiry(onExpired);
-    }, Math.min(delay, MAX_TIMER_MS));
+    this.#timer = setTimeout(
+      () => {
+        if (this.auth.exp * 1000 <= Date.now()) onExpired(this);
+        else this.armExpiry(onExpired);
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
   }
 
   dispose(): void {
@@ -147,7 +150,13 @@ export class Session {
   }
 
   #reply(message: Message, status: "ok" | "error", response: Record<string, unknown>): void {
-    this.send({ joinRef: message.joinRef, ref: message.ref, topic: message.topic, event: "phx_reply", payload: { status, response } });
+    this.send({
+      joinRef: message.joinRef,
+      ref: message.ref,
+      topic: message.topic,
+      event: "phx_reply",
+      payload: { status, response },
+    });
   }
 
   async #handle(message: Message): Promise<void> {
@@ -196,9 +205,10 @@ export class Session {
       });
       return;
     }
-    const token = typeof payload.access_token === "string" && !payload.access_token.startsWith("sb_")
-      ? payload.access_token
-      : this.options.apiKey;
+    const token =
+      typeof payload.access_token === "string" && !payload.access_token.startsWith("sb_")
+        ? payload.access_token
+        : this.options.apiKey;
     const result = await authenticate(this.options.keys, token);
     if (!result.ok) {
       this.#reply(message, "error", { reason: result.reason });

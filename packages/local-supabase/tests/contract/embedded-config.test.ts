@@ -90,9 +90,7 @@ describe.skipIf(onlyEmbedded)("embedded: rate limits from [auth.rate_limit] and 
   it("sign-ins past sign_in_sign_ups are 429 over_request_rate_limit", async () => {
     const attempts = [];
     for (let i = 0; i < 3; i++) {
-      attempts.push(
-        await clientOf(variant.backend).auth.signInWithPassword({ email: uniqueEmail("limit"), password: PASSWORD }),
-      );
+      attempts.push(await clientOf(variant.backend).auth.signInWithPassword({ email: uniqueEmail("limit"), password: PASSWORD }));
     }
     expect(attempts[0]?.error?.code).toBe("invalid_credentials");
     expect(attempts[2]?.error?.status).toBe(429);

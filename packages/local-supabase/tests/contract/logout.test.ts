@@ -27,7 +27,7 @@ async function threeSessions(label: string) {
 describe("logout scopes", () => {
   it("others: ends every other session and keeps this one", async () => {
     const [a, b, c] = await threeSessions("others");
-    const { error } = await a?.supabase.auth.signOut({ scope: "others" }) ?? {};
+    const { error } = (await a?.supabase.auth.signOut({ scope: "others" })) ?? {};
     expect(error).toBeNull();
     expect(await sessionAlive(a?.session?.access_token)).toBe(true);
     expect(await sessionAlive(b?.session?.access_token)).toBe(false);
@@ -36,7 +36,7 @@ describe("logout scopes", () => {
 
   it("local: ends only this session, and its refresh token stops working", async () => {
     const [a, b] = await threeSessions("local");
-    const { error } = await a?.supabase.auth.signOut({ scope: "local" }) ?? {};
+    const { error } = (await a?.supabase.auth.signOut({ scope: "local" })) ?? {};
     expect(error).toBeNull();
     expect(await sessionAlive(a?.session?.access_token)).toBe(false);
     expect(await sessionAlive(b?.session?.access_token)).toBe(true);
@@ -46,7 +46,7 @@ describe("logout scopes", () => {
 
   it("global: ends every session of the user", async () => {
     const [a, b, c] = await threeSessions("global");
-    const { error } = await a?.supabase.auth.signOut({ scope: "global" }) ?? {};
+    const { error } = (await a?.supabase.auth.signOut({ scope: "global" })) ?? {};
     expect(error).toBeNull();
     for (const one of [a, b, c]) expect(await sessionAlive(one?.session?.access_token)).toBe(false);
   });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { adminClient, authFetch, backend, client, createConfirmedUser, decodeJwt, PASSWORD, signedInClient, uniqueEmail } from "./support.ts";
+import {
+  adminClient,
+  authFetch,
+  backend,
+  client,
+  createConfirmedUser,
+  decodeJwt,
+  PASSWORD,
+  signedInClient,
+  uniqueEmail,
+} from "./support.ts";
 
 describe("signup and password sign-in", () => {
   it("signs up without a session while confirmations are on, and refuses the password until confirmed", async () => {

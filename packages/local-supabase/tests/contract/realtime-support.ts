@@ -52,7 +52,12 @@ export async function subscribe(supabase: SupabaseClient, bindings: Binding[], n
   for (const binding of bindings) {
     channel = channel.on(
       "postgres_changes",
-      { event: binding.event, schema: "public", table: binding.table ?? "messages", ...(binding.filter ? { filter: binding.filter } : {}) } as never,
+      {
+        event: binding.event,
+        schema: "public",
+        table: binding.table ?? "messages",
+        ...(binding.filter ? { filter: binding.filter } : {}),
+      } as never,
       (payload: Change) => changes.push(payload),
     );
   }
@@ -62,8 +67,7 @@ export async function subscribe(supabase: SupabaseClient, bindings: Binding[], n
   });
   await waitUntil(() => statuses.includes("SUBSCRIBED") || statuses.includes("CHANNEL_ERROR"), "SUBSCRIBED");
   if (!statuses.includes("SUBSCRIBED")) throw errors[0] ?? new Error(`channel ${name}: ${statuses.join(", ")}`);
-  const about = (id: string) =>
-    changes.filter((change) => (change.new as Row)?.id === id || (change.old as Row)?.id === id);
+  const about = (id: string) => changes.filter((change) => (change.new as Row)?.id === id || (change.old as Row)?.id === id);
   const subscription: Subscription = {
     channel,
     changes,

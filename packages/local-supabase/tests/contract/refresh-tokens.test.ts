@@ -28,9 +28,7 @@ describe("refresh-token rotation (GoTrue's rules)", () => {
     const { data, error } = await supabase.auth.refreshSession();
     expect(error).toBeNull();
     expect(data.session?.refresh_token).not.toBe(session?.refresh_token);
-    expect(decodeJwt(data.session?.access_token ?? "").session_id).toBe(
-      decodeJwt(session?.access_token ?? "").session_id,
-    );
+    expect(decodeJwt(data.session?.access_token ?? "").session_id).toBe(decodeJwt(session?.access_token ?? "").session_id);
   });
 
   it("answers the active token when the revoked parent of the active token is reused", async () => {
@@ -52,10 +50,7 @@ describe("refresh-token rotation (GoTrue's rules)", () => {
 
   it("serves two concurrent refreshes of one token with one rotation", async () => {
     const { session } = await signedInClient("concurrent");
-    const [a, b] = await Promise.all([
-      refresh(session?.refresh_token as string),
-      refresh(session?.refresh_token as string),
-    ]);
+    const [a, b] = await Promise.all([refresh(session?.refresh_token as string), refresh(session?.refresh_token as string)]);
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(await tokenOf(a)).toBe(await tokenOf(b));
