@@ -55,8 +55,12 @@ type Frame = [string | null, string | null, string, string, Record<string, unkno
 
 const offline = () => typeof navigator !== "undefined" && navigator.onLine === false;
 
+/** Reconnect delays double from the first to the largest, each with jitter so tabs spread out. */
+const FIRST_RETRY_MS = 1_000;
+const LONGEST_RETRY_MS = 30_000;
+
 function backoff(tries: number): number {
-  const base = Math.min(30_000, 1_000 * 2 ** Math.max(0, tries - 1));
+  const base = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, tries - 1));
   return base / 2 + Math.random() * (base / 2);
 }
 
@@ -109,7 +113,8 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
 
   function send(topic: string, event: string, payload: Record<string, unknown>, join: string | null = joinRef ?? null): string {
     const id = String(++ref);
-    if (socket?.readyState === 1) socket.send(JSON.stringify([join, id, topic, event, payload] satisfies Frame));
+    if (socket && socket.readyState === socket.OPEN)
+      socket.send(JSON.stringify([join, id, topic, event, payload] satisfies Frame));
     return id;
   }
 
@@ -243,7 +248,7 @@ export function connectLiveFeed(options: LiveFeedOptions): { close(): void } {
       options.onState("offline");
       return;
     }
-    if (!socket || socket.readyState > 1) {
+    if (!socket || socket.readyState > socket.OPEN) {
       tries = 0;
       restart(0);
       return;

@@ -39,6 +39,11 @@ const AUTH_SERVER_TIMEOUT_MS = 5_000;
  * AUTH_SERVER_CHECKS_PER_SECOND per second, so tokens with made-up kids cannot turn into a flood
  * of JWKS fetches or auth server calls (auth-js fetches the JWKS for every such token).
  */
+/** An unknown kid refetches the JWKS at most this often (key rotation without a refetch storm). */
+const JWKS_COOLDOWN_MS = 30_000;
+/** How long fetched signing keys are trusted before the JWKS is read again. */
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+
 export function createAccessTokenVerifier(options: {
   supabaseUrl: string;
   publishableKey: string;
@@ -47,8 +52,8 @@ export function createAccessTokenVerifier(options: {
 }) {
   const issuer = `${options.supabaseUrl}/auth/v1`;
   const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`), {
-    cooldownDuration: options.cooldown ?? 30_000,
-    cacheMaxAge: 10 * 60_000,
+    cooldownDuration: options.cooldown ?? JWKS_COOLDOWN_MS,
+    cacheMaxAge: JWKS_MAX_AGE_MS,
   });
   const verified = new Map<string, VerifiedClaims>();
   const asking = new Map<string, Promise<Verification>>();

@@ -8,6 +8,8 @@ export interface AuthOptions {
 }
 
 const TTL_MS = 60_000;
+/** The sign-in page waits at most this long for the auth server's settings, then shows its defaults. */
+const SETTINGS_TIMEOUT_MS = 3_000;
 // Process-wide: the auth server's public settings, identical for every user.
 let cached: { at: number; value: Promise<AuthOptions> } | undefined;
 
@@ -16,7 +18,7 @@ async function fetchSettings(): Promise<AuthOptions> {
   try {
     const response = await fetch(`${env.VITE_SUPABASE_URL}/auth/v1/settings`, {
       headers: { apikey: env.VITE_SUPABASE_PUBLISHABLE_KEY },
-      signal: AbortSignal.timeout(3_000),
+      signal: AbortSignal.timeout(SETTINGS_TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`GET /auth/v1/settings: ${response.status}`);
     const settings = (await response.json()) as { external?: Record<string, boolean>; mailer_autoconfirm?: boolean };

@@ -49,6 +49,8 @@ export interface Feed {
 }
 
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
+/** Shutdown waits at most this long for the replication stream to close before ending the pool. */
+const STREAM_CLOSE_WAIT_MS = 2_000;
 
 class Reader {
   offset = 0;
@@ -259,7 +261,7 @@ export async function startFeed(options: FeedOptions): Promise<Feed> {
         await new Promise<void>((resolve) => {
           current.once("close", () => resolve());
           current.end();
-          setTimeout(resolve, 2000).unref();
+          setTimeout(resolve, STREAM_CLOSE_WAIT_MS).unref();
         });
       }
       await sql.end({ timeout: 1 });
