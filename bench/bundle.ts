@@ -15,7 +15,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
-import { buildApp, get, log, main, onCleanup, options, report, signIn, startApp, startStack } from "./support.ts";
+import { get, signIn, startApp } from "./support/app.ts";
+import { buildApp } from "./support/build.ts";
+import { report } from "./support/report.ts";
+import { log, main, onCleanup, options } from "./support/run.ts";
+import { startStack } from "./support/stack.ts";
 
 const opts = options({ pages: "/,/login,/protected,/messages", source: "worktree", top: 8, browser: true });
 

@@ -17,25 +17,11 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeJwt, exportJWK, generateKeyPair, type JWK } from "jose";
-import {
-  alternate,
-  type AppProcess,
-  backendSigner,
-  buildApp,
-  buildVariant,
-  JWKS_PATH,
-  log,
-  main,
-  median,
-  options,
-  readSessionCookie,
-  report,
-  signIn,
-  type Stack,
-  startApp,
-  startStack,
-  writeSessionCookie,
-} from "./support.ts";
+import { type AppProcess, backendSigner, readSessionCookie, signIn, startApp, writeSessionCookie } from "./support/app.ts";
+import { buildApp, buildVariant } from "./support/build.ts";
+import { alternate, median, report } from "./support/report.ts";
+import { log, main, options } from "./support/run.ts";
+import { JWKS_PATH, type Stack, startStack } from "./support/stack.ts";
 
 const opts = options({ burst: 32, rounds: 3, cooldown: 30, skipRotation: false, source: "worktree" });
 

@@ -18,7 +18,10 @@ import { join } from "node:path";
 import type { FetchEvent } from "@solidjs/start/server";
 import { createChunks, stringToBase64URL } from "@supabase/ssr";
 import { createRemoteJWKSet, decodeJwt, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
-import { alternate, log, main, manyUserCookies, median, options, report, startStack } from "./support.ts";
+import { manyUserCookies } from "./support/app.ts";
+import { alternate, median, report } from "./support/report.ts";
+import { log, main, options } from "./support/run.ts";
+import { startStack } from "./support/stack.ts";
 
 const opts = options({ rounds: 5, duration: 1, warmup: 1, only: "", users: 8000 });
 

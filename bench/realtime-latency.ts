@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { RealtimeClient } from "@supabase/realtime-js";
 import { importJWK, SignJWT } from "jose";
 import postgres from "postgres";
-import { log, main, options, startStack } from "./support.ts";
+import { log, main, options } from "./support/run.ts";
+import { startStack } from "./support/stack.ts";
 
 const opts = options({ subscribers: "1,50,200", messages: 40, intervalMs: 50 });
 

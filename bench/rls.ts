@@ -23,7 +23,8 @@ import { createDatabase, type RlsTransaction, type VerifiedClaims } from "../src
 import { messages } from "../src/server/db/schema.ts";
 import { syncRlsClientPassword } from "../src/server/db/rls-client-login.ts";
 import { withDatabaseUser } from "../scripts/local-env.ts";
-import { alternate, log, main, median, onCleanup, options, report } from "./support.ts";
+import { alternate, median, report } from "./support/report.ts";
+import { log, main, onCleanup, options } from "./support/run.ts";
 
 const opts = options({ rounds: 5, duration: 2, warmup: 1, concurrency: 8, rows: 20, only: "" });
 

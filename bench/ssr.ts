@@ -18,27 +18,12 @@
  * cookie is sent in every mode. Runs alternate (A B C A B C ...) after a warm-up; medians.
  */
 import postgres from "postgres";
-import {
-  alternate,
-  buildApp,
-  buildVariant,
-  describe,
-  get,
-  hasWrk,
-  load,
-  type LoadResult,
-  log,
-  main,
-  median,
-  options,
-  manyUserCookies,
-  pairedRatio,
-  report,
-  signIn,
-  startApp,
-  startStack,
-  wrkLoad,
-} from "./support.ts";
+import { get, manyUserCookies, signIn, startApp } from "./support/app.ts";
+import { buildApp, buildVariant } from "./support/build.ts";
+import { hasWrk, load, type LoadResult, wrkLoad } from "./support/load.ts";
+import { alternate, describe, median, pairedRatio, report } from "./support/report.ts";
+import { log, main, options } from "./support/run.ts";
+import { startStack } from "./support/stack.ts";
 
 const opts = options({
   rounds: 8,
