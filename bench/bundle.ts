@@ -20,20 +20,9 @@ import { buildApp } from "./support/build.ts";
 import { report } from "./support/report.ts";
 import { log, main, onCleanup, options } from "./support/run.ts";
 import { startStack } from "./support/stack.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/e2e/chromium.ts";
 
 const opts = options({ pages: "/,/login,/protected,/messages", source: "worktree", top: 8, browser: true });
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /**
  * The JS files a real browser fetches for each page (load, network idle, +1 s): includes import()s
@@ -41,12 +30,12 @@ const CHROMIUM_ARGS = [
  * Optional: skipped when Chromium is not installed or with --browser=false.
  */
 async function browserLoads(base: string, cookie: string, pages: string[]): Promise<Map<string, string[]> | undefined> {
-  if (!opts.browser || !existsSync(CHROMIUM)) {
-    log(`browser check skipped (${opts.browser ? `no Chromium at ${CHROMIUM}` : "--browser=false"})`);
+  if (!opts.browser || !existsSync(CHROMIUM_PATH)) {
+    log(`browser check skipped (${opts.browser ? `no Chromium at ${CHROMIUM_PATH}` : "--browser=false"})`);
     return undefined;
   }
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
   onCleanup(() => browser.close());
   const result = new Map<string, string[]>();
   try {

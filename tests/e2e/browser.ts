@@ -5,21 +5,7 @@ import { decodeJwt } from "jose";
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, inject } from "vitest";
 import { signWithBackendKey, type StoredSession } from "../fixtures/session-tokens.ts";
-
-/** Browsers cannot be downloaded here: the suite drives the system Chromium (Debian's package). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  // Without these Chromium keeps trying to reach Google's services on a closed network.
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.ts";
 
 const skipReason = process.env.SKIP_BROWSER_TESTS === "1" ? "SKIP_BROWSER_TESTS=1: browser tests skipped" : undefined;
 

@@ -3,6 +3,7 @@ import { getRequestEvent } from "solid-js/web";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AppRole, hasRole } from "~/lib/domain/roles";
 import { forbidden } from "~/server/http-errors";
+import { sameOriginReferer } from "~/server/security/same-origin";
 import { loginRedirectPath } from "./protected-paths";
 
 function requestAuth() {
@@ -23,12 +24,6 @@ export function requireUser(): VerifiedClaims {
   // Server functions are called from a page; send the user back to that page, not to /_server.
   const requestUrl = new URL(event.request.url);
   throw redirect(loginRedirectPath(sameOriginReferer(event.request, requestUrl) ?? requestUrl));
-}
-
-/** The Referer when it is a page of this origin (a client may send anything there). */
-function sameOriginReferer(request: Request, requestUrl: URL): URL | null {
-  const referer = URL.canParse(request.headers.get("referer") ?? "") ? new URL(request.headers.get("referer") ?? "") : null;
-  return referer?.origin === requestUrl.origin ? referer : null;
 }
 
 /** Signed-in users without the role get a 403, not a login prompt: signing in again won't help. */

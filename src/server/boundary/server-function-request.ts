@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { FetchEvent } from "@solidjs/start/server";
 import { crossSerialize, fromJSON, getCrossReferenceHeader, toCrossJSON } from "seroval";
+import { sameOriginReferer } from "~/server/security/same-origin";
 import { isSecretField } from "./secret-fields";
 import { SEROVAL_OPTIONS } from "./serialization-settings";
 
@@ -93,17 +94,6 @@ function serializedArguments(text: string): boolean {
   }
 }
 
-function sameOriginReferer(request: Request, origin: string): string | null {
-  const referer = request.headers.get("referer");
-  if (!referer) return null;
-  try {
-    const url = new URL(referer);
-    return url.origin === origin ? url.toString() : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * SolidStart copies a thrown error's message into the X-Error response header; Node refuses a
  * header value outside Latin-1 (an en dash), so the response became a 500. Its client only checks
@@ -155,7 +145,7 @@ export async function guardServerFunctionRequest(event: FetchEvent): Promise<Res
     return refuse(400, "A form post without JavaScript must be a POST of an HTML form (urlencoded or multipart).", instance);
   }
 
-  const referer = sameOriginReferer(request, url.origin);
+  const referer = sameOriginReferer(request, url)?.toString() ?? null;
   if (!withJs && !referer) {
     return refuse(
       400,

@@ -18,3 +18,11 @@ export function isCrossSiteWrite(request: Request, requestUrl: URL): boolean {
     return true;
   }
 }
+
+/** The Referer when it is a page of this origin (a client may send anything there, or nothing). */
+export function sameOriginReferer(request: Request, requestUrl: URL): URL | null {
+  const referer = request.headers.get("referer");
+  if (!referer || !URL.canParse(referer)) return null;
+  const url = new URL(referer);
+  return url.origin === requestUrl.origin ? url : null;
+}
