@@ -5,6 +5,7 @@ import type { ExtractTablesWithRelations } from "drizzle-orm/relations";
 import postgres from "postgres";
 import type { VerifiedClaims } from "../../lib/domain/claims";
 import * as schema from "./schema";
+import { isDatabaseUnavailable } from "./unavailable";
 
 type Schema = typeof schema;
 type Relations = ExtractTablesWithRelations<Schema>;
@@ -84,6 +85,8 @@ export interface DatabaseOptions {
    * pipelined with the first query); turn off behind a transaction-mode pooler (Supavisor :6543).
    */
   prepare?: boolean;
+  /** How long a transaction waits for a connection of the rls pool before failing as unavailable. */
+  poolTimeoutSeconds?: number;
 }
 
 // The role is a bound parameter too, but it only ever holds one of these two constants.
@@ -125,30 +128,85 @@ function withPreparedStatements(connection: postgres.ReservedSql, prepare: boole
 // postgres.js waits 30 s for a connection by default; a database that is unreachable without
 // refusing (a dropped route, a stalled pooler) would hold every request that long (ADR 0021).
 const CONNECT_TIMEOUT_SECONDS = 5;
+// Long enough for a busy pool to free a connection and for one connect attempt after that.
+const POOL_TIMEOUT_SECONDS = 2 * CONNECT_TIMEOUT_SECONDS;
+
+/**
+ * postgres.js (3.4.9) mishandles a connection the server closes while a reserved query runs:
+ * releasing the reservation puts the dead connection back in the pool, a statement sent on it (a
+ * ROLLBACK included) never settles and throws from a timer, and on reconnect the connection hands
+ * the old "terminating connection" error to its next reservation and is lost to the pool. A
+ * reserve() whose connect failed also stays queued and later takes a connection nobody holds. So
+ * such a reservation is neither used nor released, and after either failure the pool is replaced
+ * by a fresh one: the old one's broken state never meets a request again.
+ */
+function connectionLost(...errors: unknown[]): boolean {
+  return errors.some((error) => isDatabaseUnavailable(error));
+}
+
+const POOL_TIMEOUT = "POOL_TIMEOUT";
+const isPoolTimeout = (error: unknown) => (error as { code?: unknown } | null)?.code === POOL_TIMEOUT;
+
+/**
+ * The same version can also forget a reserve() that waits for a connection while another one
+ * closes: it never settles. A bounded wait turns that, and a pool that stays exhausted, into an
+ * "unavailable" failure (503) instead of a request that hangs.
+ */
+async function reserveWithin(client: postgres.Sql, seconds: number): Promise<postgres.ReservedSql> {
+  const reservation = client.reserve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(`no database connection became free within ${seconds} s`), { code: POOL_TIMEOUT }));
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([reservation, timeout]);
+  } catch (error) {
+    reservation.then(
+      (late) => late.release(),
+      () => undefined,
+    );
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function createDatabase(options: DatabaseOptions): Database {
   const prepare = options.prepare ?? true;
-  const client = postgres(options.url, {
-    max: options.max ?? 10,
-    connect_timeout: CONNECT_TIMEOUT_SECONDS,
-    prepare,
-    onnotice: () => undefined,
-    connection: { application_name: "app-rls" },
-  });
-  const adminClient = postgres(options.adminUrl, {
-    max: options.adminMax ?? 3,
-    connect_timeout: CONNECT_TIMEOUT_SECONDS,
-    prepare,
-    onnotice: () => undefined,
-    connection: { application_name: "app-admin" },
-  });
+  const poolTimeoutSeconds = options.poolTimeoutSeconds ?? POOL_TIMEOUT_SECONDS;
+  const openPool = (url: string, max: number, application: string) =>
+    postgres(url, {
+      max,
+      connect_timeout: CONNECT_TIMEOUT_SECONDS,
+      prepare,
+      onnotice: () => undefined,
+      connection: { application_name: application },
+    });
+  const adminClient = openPool(options.adminUrl, options.adminMax ?? 3, "app-admin");
   const admin = drizzle({ client: adminClient, schema });
-  // Also installs drizzle's date parsers on the rls client, which transactions below share.
-  const rlsRoot = drizzle({ client, schema });
+  const newRlsClient = () => {
+    const rlsClient = openPool(options.url, options.max ?? 10, "app-rls");
+    // Installs drizzle's date parsers on the client, which the transactions below share.
+    return { client: rlsClient, root: drizzle({ client: rlsClient, schema }) };
+  };
+  let current = newRlsClient();
+  const retiring = new Set<Promise<void>>();
+  /** After a lost connection, new transactions get a new pool; the old one closes behind them. */
+  function retire(lost: postgres.Sql): void {
+    if (current.client !== lost) return;
+    current = newRlsClient();
+    const ended: Promise<void> = lost
+      .end({ timeout: poolTimeoutSeconds })
+      .catch(() => undefined)
+      .finally(() => retiring.delete(ended));
+    retiring.add(ended);
+  }
   const relations: RelationalSchema = {
-    fullSchema: rlsRoot._.fullSchema,
-    schema: rlsRoot._.schema as Relations,
-    tableNamesMap: rlsRoot._.tableNamesMap,
+    fullSchema: current.root._.fullSchema,
+    schema: current.root._.schema as Relations,
+    tableNamesMap: current.root._.tableNamesMap,
   };
   const dialect = new PgDialect();
 
@@ -165,8 +223,16 @@ export function createDatabase(options: DatabaseOptions): Database {
     readOnly: boolean,
   ): Promise<T> {
     const parameters = setupParameters(claims);
-    const connection = await client.reserve();
-    let releaseLater = false;
+    const pool = current.client;
+    const connection = await reserveWithin(pool, poolTimeoutSeconds).catch((error: unknown) => {
+      if (!isPoolTimeout(error) && connectionLost(error)) retire(pool);
+      throw error;
+    });
+    let releaseInFinally = true;
+    const drop = () => {
+      releaseInFinally = false;
+      retire(pool);
+    };
     try {
       const ready = Promise.all([
         connection.unsafe(readOnly ? "begin read only" : "begin").execute(),
@@ -189,7 +255,8 @@ export function createDatabase(options: DatabaseOptions): Database {
       } catch (error) {
         // A failed setup surfaces as "current transaction is aborted" in the caller's query.
         const cause = (await setupError) ?? error;
-        await connection.unsafe("rollback").catch(() => undefined);
+        if (connectionLost(cause, error)) drop();
+        else await connection.unsafe("rollback").catch(() => undefined);
         throw cause;
       }
       if (readOnly) {
@@ -197,28 +264,31 @@ export function createDatabase(options: DatabaseOptions): Database {
         // failed COMMIT loses nothing. The connection goes back to the pool only once COMMIT has
         // answered, so the next borrower (other claims) can never start inside this transaction,
         // even when postgres.js still holds the COMMIT in this reservation's own queue.
-        releaseLater = true;
+        releaseInFinally = false;
         const committed: Promise<void> = connection
           .unsafe("commit")
           .execute()
           .then(
-            () => undefined,
-            () => undefined,
+            () => connection.release(),
+            (error: unknown) => {
+              if (connectionLost(error)) retire(pool);
+              else connection.release();
+            },
           )
-          .finally(() => {
-            connection.release();
-            committing.delete(committed);
-          });
+          .finally(() => committing.delete(committed));
         committing.add(committed);
         return result;
       }
       // COMMIT of a transaction in which a statement failed (one the callback did not await)
       // answers ROLLBACK without an error.
-      const committed = await connection.unsafe("commit");
+      const committed = await connection.unsafe("commit").catch((error: unknown) => {
+        if (connectionLost(error)) drop();
+        throw error;
+      });
       if (committed.command !== "COMMIT") throw new Error("rls(): a statement failed; the transaction was rolled back");
       return result;
     } finally {
-      if (!releaseLater) connection.release();
+      if (releaseInFinally) connection.release();
     }
   }
 
@@ -231,7 +301,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     forClaims: (claims) => ({ admin, rls: (fn) => rls(claims, fn), read: (fn) => read(claims, fn) }),
     async end() {
       await Promise.all(committing);
-      await Promise.all([client.end({ timeout: 5 }), adminClient.end({ timeout: 5 })]);
+      await Promise.all([current.client.end({ timeout: 5 }), adminClient.end({ timeout: 5 }), ...retiring]);
     },
   };
 }

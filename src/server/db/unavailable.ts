@@ -18,6 +18,8 @@ const NETWORK_CODES = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
+  // The app's own: no pooled connection became free in time (src/server/db/client.ts).
+  "POOL_TIMEOUT",
 ]);
 
 function isUnavailableCode(code: unknown): boolean {
