@@ -9,13 +9,28 @@ import { isProtectedPath, requiredRole } from "~/server/auth/protected-paths";
  * The middleware redirects to /login (and refuses a missing role) only for the paths in
  * src/server/auth/protected-paths.ts; the pages' loaders check again. This reads the route files
  * and follows each page's loaders (the `query()`s of a feature's *.api.ts it imports, directly or
- * through the components it renders) to the server functions they call: a page whose loader calls
- * requireUser() or requireRole(), at any depth, must be a protected path, with that role. A page
+ * through the components it renders) to the server functions they call: a page whose loader is a
+ * user function (userQuery/userFunction, with its `role`) or calls requireUser() or requireRole()
+ * at any depth, must be a protected path, with that role. A page
  * added without its path in the list fails here.
  */
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const src = path.join(root, "src");
 const GUARDS = path.join(src, "server/auth/guards.ts");
+const BOUNDARY = path.join(src, "server/boundary/server-function.ts");
+const USER_FUNCTIONS = new Set(["userFunction", "userQuery", "userAction"]);
+
+/** The role in a user function's last argument, `{ role: "moderator" }`, if there is one. */
+function accessRole(call: ts.CallExpression): string | null {
+  const access = call.arguments[call.arguments.length - 1];
+  if (!access || !ts.isObjectLiteralExpression(access)) return null;
+  for (const property of access.properties) {
+    if (ts.isPropertyAssignment(property) && ts.isIdentifier(property.name) && property.name.text === "role") {
+      return ts.isStringLiteral(property.initializer) ? property.initializer.text : null;
+    }
+  }
+  return null;
+}
 
 const parsed = new Map<string, ts.SourceFile>();
 function sourceOf(file: string): ts.SourceFile {
@@ -93,6 +108,11 @@ function guardOf(file: string, name: string): Guard {
   forEachDescendant(declaration, (node) => {
     if (!ts.isCallExpression(node) || !ts.isIdentifier(node.expression)) return;
     const callee = imports.get(node.expression.text) ?? { file, name: node.expression.text };
+    if (callee.file === BOUNDARY && USER_FUNCTIONS.has(callee.name)) {
+      guard.user = true;
+      const role = accessRole(node);
+      if (role) guard.roles.add(role);
+    }
     if (callee.file === GUARDS && (callee.name === "requireUser" || callee.name === "requireRole")) {
       guard.user = true;
       const [role] = node.arguments;

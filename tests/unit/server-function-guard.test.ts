@@ -14,31 +14,39 @@ function apiFiles(dir: string): string[] {
 }
 
 /**
- * Every "use server" function must run through serverFunction/serverQuery/serverAction
- * (src/server/boundary/server-function.ts): that is where arguments are checked and errors made
- * public. A function that skips it would answer wrong shapes with a TypeError and its stack.
+ * Every "use server" function must run through the boundary's helpers (server*, or user* for a
+ * signed-in user: src/server/boundary/server-function.ts): that is where arguments are checked,
+ * the user guard runs and errors are made public. A function that skips it would answer wrong
+ * shapes with a TypeError and its stack. Each has one name, from the RPC stub (and its query or
+ * action key) to the server module.
  */
 describe("server functions are built with the boundary's helpers", () => {
-  const bodies = apiFiles(join(src, "features")).flatMap((file) => {
-    const text = readFileSync(file, "utf8");
-    return text
-      .split(/"use server";/)
-      .slice(1)
-      .map((body) => ({ file, body: body.split(/\n}/)[0] ?? "" }));
-  });
+  // `export const name = query(async (...) => { "use server"; ... }, "key")`, or action(), or
+  // `export async function name(...) { "use server"; ... }`.
+  const STUB =
+    /^(?:const (\w+) = (?:query|action)\(async|async function (\w+))[^{]*\{\s*"use server";([\s\S]*?)\n\}(?:, "([^"]*)"\))?/;
+  const bodies = apiFiles(join(src, "features")).flatMap((file) =>
+    readFileSync(file, "utf8")
+      .split(/^export /m)
+      .filter((stub) => stub.includes('"use server";'))
+      .map((stub) => {
+        const match = STUB.exec(stub);
+        return { file, stubName: match?.[1] ?? match?.[2] ?? "", body: match?.[3] ?? stub, key: match?.[4] ?? null };
+      }),
+  );
 
   it("finds the app's server functions", () => {
     expect(bodies.length).toBeGreaterThanOrEqual(20);
   });
 
-  const cases = bodies.map(
-    ({ file, body }) => [`${file.slice(src.length)} → ${/\)\)\.(\w+)/.exec(body)?.[1] ?? body.trim()}`, body] as const,
-  );
-  it.each(cases)("%s", (_name, body) => {
+  const cases = bodies.map((stub) => [`${stub.file.slice(src.length)} → ${stub.stubName || stub.body.trim()}`, stub] as const);
+  it.each(cases)("%s", (_name, { stubName, body, key }) => {
     const call = /^\s*return \(await import\("~\/server\/([\w/-]+)"\)\)\.(\w+)\([^;]*\);\s*$/.exec(body);
     expect(call, 'a server function body is one line: return (await import("~/server/...")).name(...)').not.toBeNull();
     const [, module = "", name = ""] = call ?? [];
+    expect(name, "the server function has the stub's name").toBe(stubName);
+    if (key !== null) expect(key, "the query or action key is the stub's name").toBe(stubName);
     const server = readFileSync(join(src, "server", `${module}.ts`), "utf8");
-    expect(server).toMatch(new RegExp(`export const ${name} = server(Function|Query|Action)\\(`));
+    expect(server).toMatch(new RegExp(`export const ${name} = (server|user)(Function|Query|Action)\\(\\s*"${name}"`));
   });
 });

@@ -2,7 +2,7 @@ import { action, query } from "@solidjs/router";
 
 export const getAccount = query(async () => {
   "use server";
-  return (await import("~/server/account/profile")).accountPage();
+  return (await import("~/server/account/profile")).getAccount();
 }, "getAccount");
 
 export const updateUsername = action(async (form: FormData) => {

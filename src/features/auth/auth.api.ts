@@ -6,19 +6,19 @@ import { action, query } from "@solidjs/router";
 /** The signed-in user as pages may show it (from verified claims only), or null. */
 export const getCurrentUser = query(async () => {
   "use server";
-  return (await import("~/server/auth/loaders")).currentUser();
+  return (await import("~/server/auth/loaders")).getCurrentUser();
 }, "getCurrentUser");
 
 /** Which sign-in methods the auth server offers (drives the "local test provider" button). */
 export const getAuthOptions = query(async () => {
   "use server";
-  return (await import("~/server/auth/loaders")).authOptions();
+  return (await import("~/server/auth/loaders")).getAuthOptions();
 }, "getAuthOptions");
 
 /** The /protected page's data: the verified user's email, rendered on the server. */
 export const getProtectedPage = query(async () => {
   "use server";
-  return (await import("~/server/auth/loaders")).protectedPage();
+  return (await import("~/server/auth/loaders")).getProtectedPage();
 }, "getProtectedPage");
 
 export const signIn = action(async (form: FormData) => {

@@ -7,19 +7,19 @@ import type { FeedCursor } from "~/lib/domain/messages";
 /** A page of the public feed, newest first; `before` pages back through (created_at, id). */
 export const getFeed = query(async (before: FeedCursor | null) => {
   "use server";
-  return (await import("~/server/messages/loaders")).feedPage(before);
+  return (await import("~/server/messages/loaders")).getFeed(before);
 }, "getFeed");
 
 /** What changed since a client's cursor: new messages and later edits or deletions (for catch-up). */
 export async function getChangesSince(cursor: FeedCursor | null, changedSince: string | null) {
   "use server";
-  return (await import("~/server/messages/loaders")).changes(cursor, changedSince);
+  return (await import("~/server/messages/loaders")).getChangesSince(cursor, changedSince);
 }
 
 /** Usernames for authors a live event mentions that this page has not seen yet. */
 export async function getUsernames(ids: string[]) {
   "use server";
-  return (await import("~/server/messages/loaders")).usernamesOf(ids);
+  return (await import("~/server/messages/loaders")).getUsernames(ids);
 }
 
 /**
@@ -28,22 +28,22 @@ export async function getUsernames(ids: string[]) {
  */
 export async function getRealtimeAccess() {
   "use server";
-  return (await import("~/server/messages/realtime-access")).realtimeAccess();
+  return (await import("~/server/messages/realtime-access")).getRealtimeAccess();
 }
 
 export const getConversations = query(async () => {
   "use server";
-  return (await import("~/server/messages/loaders")).conversations();
+  return (await import("~/server/messages/loaders")).getConversations();
 }, "getConversations");
 
 export const getConversation = query(async (username: string) => {
   "use server";
-  return (await import("~/server/messages/loaders")).conversationPage(username);
+  return (await import("~/server/messages/loaders")).getConversation(username);
 }, "getConversation");
 
 export const getModerationQueue = query(async () => {
   "use server";
-  return (await import("~/server/messages/loaders")).moderationQueue();
+  return (await import("~/server/messages/loaders")).getModerationQueue();
 }, "getModerationQueue");
 
 export const sendMessage = action(async (form: FormData) => {

@@ -1,20 +1,17 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { USERNAME_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
-import { requireUser } from "~/server/auth/guards";
-import { createDrizzleSupabaseClient } from "~/server/db/app-database";
 import { postgresErrorCode } from "~/server/db/errors";
 import { profiles } from "~/server/db/schema";
-import { serverAction, serverQuery } from "~/server/boundary/server-function";
+import { userAction, userQuery } from "~/server/boundary/server-function";
 import { FormError, parseForm } from "~/server/forms";
 
 const UsernameForm = v.object({
   username: v.pipe(v.string("Choose a username."), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, USERNAME_RULE_MESSAGE)),
 });
 
-export const accountPage = serverQuery("getAccount", async () => {
-  const claims = requireUser();
-  const [profile] = await createDrizzleSupabaseClient(claims).read((tx) =>
+export const getAccount = userQuery("getAccount", async ({ claims, read }) => {
+  const [profile] = await read((tx) =>
     tx
       .select({ username: profiles.username, usernameSet: profiles.usernameSet })
       .from(profiles)
@@ -23,13 +20,10 @@ export const accountPage = serverQuery("getAccount", async () => {
   return { email: claims.email ?? "", username: profile?.username ?? "", usernameSet: profile?.usernameSet ?? false };
 });
 
-export const updateUsername = serverAction("updateUsername", async (form) => {
-  const claims = requireUser();
+export const updateUsername = userAction("updateUsername", async ({ claims, rls }, form) => {
   const { username } = parseForm(UsernameForm, form);
   try {
-    await createDrizzleSupabaseClient(claims).rls((tx) =>
-      tx.update(profiles).set({ username }).where(eq(profiles.id, claims.sub)),
-    );
+    await rls((tx) => tx.update(profiles).set({ username }).where(eq(profiles.id, claims.sub)));
   } catch (error) {
     if (postgresErrorCode(error) === "23505") throw new FormError("That username is taken.");
     throw error;

@@ -3,7 +3,7 @@ import type { AuthError } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
 import { safeNextPath } from "~/lib/safe-redirect";
 import { getSupabaseServerClient } from "~/server/supabase";
-import { serverAction } from "~/server/boundary/server-function";
+import { serverAction, userAction } from "~/server/boundary/server-function";
 import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import {
   ForgotPasswordForm,
@@ -14,7 +14,6 @@ import {
   SignUpForm,
   UpdatePasswordForm,
 } from "./forms";
-import { requireUser } from "./guards";
 import { adoptSessionFromCookies } from "./session";
 import { consumeAuthAttempt, type Limit } from "./rate-limit";
 
@@ -110,8 +109,7 @@ export const requestPasswordReset = serverAction("requestPasswordReset", async (
   return { sent: true as const, email: input.email };
 });
 
-export const updatePassword = serverAction("updatePassword", async (form) => {
-  const claims = requireUser();
+export const updatePassword = userAction("updatePassword", async ({ claims }, form) => {
   const input = parseForm(UpdatePasswordForm, form);
   await consumeAuthAttempt(limits.updatePassword, claims.sub);
   const { error } = await getSupabaseServerClient().auth.updateUser({ password: input.password });

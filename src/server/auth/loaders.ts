@@ -1,14 +1,14 @@
-import { serverQuery } from "~/server/boundary/server-function";
+import { serverQuery, userQuery } from "~/server/boundary/server-function";
 import { hasRole } from "~/lib/domain/roles";
-import { getClaims, requireUser } from "./guards";
+import { getClaims } from "./guards";
 import { authSettings } from "./settings";
 
-export const currentUser = serverQuery("getCurrentUser", () => {
+export const getCurrentUser = serverQuery("getCurrentUser", () => {
   const claims = getClaims();
   if (!claims) return null;
   return { id: claims.sub, email: claims.email ?? "", isModerator: hasRole(claims, "moderator") };
 });
 
-export const authOptions = serverQuery("getAuthOptions", () => authSettings());
+export const getAuthOptions = serverQuery("getAuthOptions", () => authSettings());
 
-export const protectedPage = serverQuery("getProtectedPage", () => ({ email: requireUser().email ?? "" }));
+export const getProtectedPage = userQuery("getProtectedPage", ({ claims }) => ({ email: claims.email ?? "" }));

@@ -1,5 +1,10 @@
 import { getRequestEvent } from "solid-js/web";
 import * as v from "valibot";
+import type { VerifiedClaims } from "~/lib/domain/claims";
+import type { AppRole } from "~/lib/domain/roles";
+import { requireRole, requireUser } from "~/server/auth/guards";
+import { createDrizzleSupabaseClient } from "~/server/db/app-database";
+import type { DrizzleSupabaseClient } from "~/server/db/client";
 import { isDatabaseUnavailable } from "~/server/db/unavailable";
 import { FormError, GENERIC_FAILURE, publicError } from "~/server/forms";
 import { HttpError, serviceUnavailable } from "~/server/http-errors";
@@ -63,6 +68,48 @@ export function serverQuery<T>(name: string, run: () => T | Promise<T>): () => P
 /** A form action: its one argument is the submitted form. */
 export function serverAction<T>(name: string, run: (form: FormData) => T | Promise<T>): (form: FormData) => Promise<T> {
   return serverFunction(name, FormArgument, run);
+}
+
+/** What a signed-in user's server function works with: the verified claims and the database as them. */
+export interface SignedIn extends DrizzleSupabaseClient {
+  claims: VerifiedClaims;
+}
+
+export interface Access {
+  /** A role the user must hold (403 otherwise). Signed out is always a redirect to /login. */
+  role?: AppRole;
+}
+
+function signedIn(access: Access): SignedIn {
+  const claims = access.role ? requireRole(access.role) : requireUser();
+  return { claims, ...createDrizzleSupabaseClient(claims) };
+}
+
+/**
+ * serverFunction() for signed-in users: the guard runs before `run`, which gets the user, so an
+ * entry point for user data cannot forget it.
+ */
+export function userFunction<TArgs extends v.GenericSchema<unknown, unknown[]>, T>(
+  name: string,
+  args: TArgs,
+  run: (user: SignedIn, ...args: v.InferOutput<TArgs>) => T | Promise<T>,
+  access: Access = {},
+): (...args: unknown[]) => Promise<T> {
+  return serverFunction(name, args, (...parsed) => run(signedIn(access), ...parsed));
+}
+
+/** A signed-in user's loader that takes nothing. */
+export function userQuery<T>(name: string, run: (user: SignedIn) => T | Promise<T>, access: Access = {}): () => Promise<T> {
+  return userFunction(name, NoArguments, run, access);
+}
+
+/** A signed-in user's form action. */
+export function userAction<T>(
+  name: string,
+  run: (user: SignedIn, form: FormData) => T | Promise<T>,
+  access: Access = {},
+): (form: FormData) => Promise<T> {
+  return userFunction(name, FormArgument, run, access);
 }
 
 const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;

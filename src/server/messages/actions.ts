@@ -1,20 +1,14 @@
-import { serverAction } from "~/server/boundary/server-function";
+import { userAction } from "~/server/boundary/server-function";
 import * as commands from "./commands";
-import { requestDatabase } from "./request-database";
 
-export const sendMessage = serverAction("sendMessage", (form) => {
-  const { claims, rls } = requestDatabase();
-  return commands.sendMessage(claims, rls, form);
-});
+export const sendMessage = userAction("sendMessage", ({ claims, rls }, form) => commands.sendMessage(claims, rls, form));
 
-export const editMessage = serverAction("editMessage", async (form) => {
-  const { claims, rls } = requestDatabase();
+export const editMessage = userAction("editMessage", async ({ claims, rls }, form) => {
   await commands.editMessage(claims, rls, form);
   return { edited: true as const };
 });
 
-export const deleteMessage = serverAction("deleteMessage", async (form) => {
-  const { rls } = requestDatabase();
+export const deleteMessage = userAction("deleteMessage", async ({ rls }, form) => {
   await commands.deleteMessage(rls, form);
   return { deleted: true as const };
 });

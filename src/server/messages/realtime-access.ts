@@ -1,18 +1,16 @@
 import { getRequestEvent } from "solid-js/web";
 import type { RealtimeAccess } from "~/lib/realtime-feed";
-import { requireUser } from "~/server/auth/guards";
 import { readStoredSession, sessionCookieName } from "~/server/auth/session-cookies";
 import { serverEnv } from "~/server/env";
-import { serverQuery } from "~/server/boundary/server-function";
+import { userQuery } from "~/server/boundary/server-function";
 
 /**
  * The access token of this request's verified session. The middleware already refreshed it when
  * it was near expiry, so the token handed out has most of its lifetime left.
  */
-export const realtimeAccess = serverQuery("getRealtimeAccess", async (): Promise<RealtimeAccess> => {
-  const claims = requireUser();
+export const getRealtimeAccess = userQuery("getRealtimeAccess", async ({ claims }): Promise<RealtimeAccess> => {
   const event = getRequestEvent();
-  if (!event) throw new Error("realtimeAccess outside a request");
+  if (!event) throw new Error("getRealtimeAccess outside a request");
   const env = serverEnv();
   const session = await readStoredSession(event.locals.auth.cookies, sessionCookieName(env.VITE_SUPABASE_URL));
   if (!session) throw new Error("verified claims without a session cookie");
