@@ -30,7 +30,6 @@ await main(240, async () => {
   const env = {
     VITE_SUPABASE_URL: stack.backend.apiUrl,
     VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
-    SUPABASE_SECRET_KEY: stack.backend.secretKey,
     DATABASE_URL: stack.rlsUrl,
     ADMIN_DATABASE_URL: stack.adminUrl,
   };

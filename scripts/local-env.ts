@@ -6,7 +6,6 @@ import { RLS_CLIENT_ROLE, syncRlsClientPassword } from "../src/server/db/rls-cli
 export interface AppEnv extends Record<string, string> {
   VITE_SUPABASE_URL: string;
   VITE_SUPABASE_PUBLISHABLE_KEY: string;
-  SUPABASE_SECRET_KEY: string;
   DATABASE_URL: string;
   ADMIN_DATABASE_URL: string;
 }
@@ -27,7 +26,6 @@ export function cliAppEnv(status: Record<string, string>): Record<string, string
   const entries = {
     VITE_SUPABASE_URL: pick("API_URL"),
     VITE_SUPABASE_PUBLISHABLE_KEY: pick("PUBLISHABLE_KEY", "ANON_KEY"),
-    SUPABASE_SECRET_KEY: pick("SECRET_KEY", "SERVICE_ROLE_KEY"),
     ADMIN_DATABASE_URL: pick("DB_URL"),
   };
   return Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, string] => !!entry[1]));
@@ -59,7 +57,6 @@ export async function startLocalApp(config: LocalSupabaseConfig, rlsClientPasswo
   const env: AppEnv = {
     VITE_SUPABASE_URL: supabase.apiUrl,
     VITE_SUPABASE_PUBLISHABLE_KEY: supabase.publishableKey,
-    SUPABASE_SECRET_KEY: supabase.secretKey,
     DATABASE_URL: withDatabaseUser(supabase.dbUrl, RLS_CLIENT_ROLE, rlsClientPassword),
     ADMIN_DATABASE_URL: supabase.dbUrl,
   };

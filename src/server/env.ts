@@ -3,15 +3,20 @@ import { PublicEnv, parseEnv, postgresUrl } from "~/lib/env-schema";
 
 const ServerEnv = v.object({
   ...PublicEnv.entries,
-  SUPABASE_SECRET_KEY: v.pipe(
-    v.optional(v.string(), ""),
-    v.transform((value) => value.trim()),
-    v.nonEmpty("SUPABASE_SECRET_KEY is required (sb_secret_... or a legacy service_role JWT)"),
-  ),
   /** The `rls_client` login: may only become anon / authenticated. */
   DATABASE_URL: postgresUrl("DATABASE_URL"),
   /** Full-power connection for administrative code paths only. */
   ADMIN_DATABASE_URL: postgresUrl("ADMIN_DATABASE_URL"),
+  /**
+   * Named prepared statements (the default). Set to false behind a transaction-mode pooler
+   * (Supavisor on port 6543), which cannot keep a statement prepared between transactions.
+   */
+  DATABASE_PREPARE: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((value) => value.trim()),
+    v.picklist(["", "true", "false"], "DATABASE_PREPARE must be true, false (behind a transaction-mode pooler) or unset"),
+    v.transform((value) => value !== "false"),
+  ),
   /** Believe X-Forwarded-For (per-IP rate limits) only behind a proxy that sets it. */
   TRUST_PROXY: v.pipe(
     v.optional(v.string(), ""),

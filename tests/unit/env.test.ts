@@ -5,7 +5,6 @@ import { parseServerEnv } from "~/server/env";
 const valid = {
   VITE_SUPABASE_URL: "http://127.0.0.1:54321/",
   VITE_SUPABASE_PUBLISHABLE_KEY: "sb_publishable_abc",
-  SUPABASE_SECRET_KEY: "sb_secret_abc",
   DATABASE_URL: "postgres://rls_client:pw@127.0.0.1:54322/postgres",
   ADMIN_DATABASE_URL: "postgresql://postgres:postgres@127.0.0.1:54322/postgres",
 };
@@ -19,7 +18,7 @@ describe("server env", () => {
     ["VITE_SUPABASE_URL", "not a url", /VITE_SUPABASE_URL must be an absolute URL/],
     ["VITE_SUPABASE_URL", "ftp://example.com", /VITE_SUPABASE_URL must use http or https/],
     ["VITE_SUPABASE_PUBLISHABLE_KEY", "", /VITE_SUPABASE_PUBLISHABLE_KEY is required/],
-    ["SUPABASE_SECRET_KEY", "   ", /SUPABASE_SECRET_KEY is required/],
+    ["DATABASE_PREPARE", "no", /DATABASE_PREPARE must be true, false/],
     ["DATABASE_URL", "mysql://x@y/z", /DATABASE_URL must be a postgres:\/\/ URL/],
     ["ADMIN_DATABASE_URL", undefined, /ADMIN_DATABASE_URL is required/],
     ["TRUST_PROXY", "yes", /TRUST_PROXY must be 1/],
@@ -27,6 +26,12 @@ describe("server env", () => {
     const env: Record<string, string | undefined> = { ...valid, [name]: value };
     expect(() => parseServerEnv(env)).toThrow(EnvError);
     expect(() => parseServerEnv(env)).toThrow(message);
+  });
+
+  it("prepares statements unless DATABASE_PREPARE=false", () => {
+    expect(parseServerEnv(valid).DATABASE_PREPARE).toBe(true);
+    expect(parseServerEnv({ ...valid, DATABASE_PREPARE: "true" }).DATABASE_PREPARE).toBe(true);
+    expect(parseServerEnv({ ...valid, DATABASE_PREPARE: " false " }).DATABASE_PREPARE).toBe(false);
   });
 
   it("believes X-Forwarded-For only with TRUST_PROXY=1", () => {

@@ -7,7 +7,7 @@ let database: Database | undefined;
 
 export function getDatabase(): Database {
   const env = serverEnv();
-  database ??= createDatabase({ url: env.DATABASE_URL, adminUrl: env.ADMIN_DATABASE_URL });
+  database ??= createDatabase({ url: env.DATABASE_URL, adminUrl: env.ADMIN_DATABASE_URL, prepare: env.DATABASE_PREPARE });
   return database;
 }
 
