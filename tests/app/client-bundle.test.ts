@@ -98,7 +98,7 @@ describe("what a page loads up front (the client build's manifest)", () => {
   const REALTIME = "phx_join";
 
   it("pages without the feed load neither seroval nor a Realtime client; seroval is still there to import()", () => {
-    for (const route of ["index.tsx", "login.tsx", "signup.tsx", "protected.tsx", "account/index.tsx"]) {
+    for (const route of ["index.tsx", "login.tsx", "signup.tsx", "(signed-in)/protected.tsx", "(signed-in)/account/index.tsx"]) {
       const files = upFront(route);
       expect(
         files.filter((file) => text(file).includes(SEROVAL)),

@@ -37,7 +37,11 @@ const violations: Case[] = [
   ["client-to-server", "src/app.tsx", 'import "~/middleware";\n'],
   ["client-to-server", "src/entry-client.tsx", 'export async function f() {\n  return import("~/server/env");\n}\n'],
   ["page-to-server", "src/routes/example.tsx", 'import { requireUser } from "~/server/auth/guards";\nrequireUser();\n'],
-  ["page-to-server", "src/routes/nested/example.tsx", 'import { GET } from "../messages/direct/open";\nexport const g = GET;\n'],
+  [
+    "page-to-server",
+    "src/routes/nested/example.tsx",
+    'import { GET } from "../(signed-in)/messages/direct/open";\nexport const g = GET;\n',
+  ],
   ["rpc-static-server", "src/features/messages/example.api.ts", 'import { serverEnv } from "~/server/env";\nserverEnv();\n'],
   [
     "server-to-ui",

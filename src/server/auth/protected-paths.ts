@@ -1,20 +1,58 @@
-import type { AppRole } from "~/lib/domain/roles";
+import { type AppRole, isAppRole } from "~/lib/domain/roles";
 
-/** Pages that need a signed-in user. Their loaders check again: this is the first of two guards. */
-const PROTECTED_PREFIXES = ["/protected", "/account", "/messages", "/moderation"];
+/*
+ * Where a page's file is says who may see it: pages under src/routes/(signed-in)/ need a signed-in
+ * user, and under a (role-<name>)/ folder inside it also that role. Route groups add nothing to
+ * the URL. The middleware redirects or refuses before rendering; the pages' loaders (user
+ * functions) check again, so this is the first of two guards. The files are listed at build time;
+ * their modules are not loaded here.
+ */
+// Parentheses are glob syntax, so the routes are listed whole and the folder matched here.
+const PAGE_FILES = Object.keys(import.meta.glob("/src/routes/**/*.{ts,tsx}")).filter((file) =>
+  file.startsWith("/src/routes/(signed-in)/"),
+);
+
+interface Protection {
+  /** The page's URL up to its first dynamic segment: everything below it is protected too. */
+  prefix: string;
+  role: AppRole | null;
+}
+
+function protectionOf(file: string): Protection {
+  const segments = file
+    .replace(/^\/src\/routes\//, "")
+    .replace(/\.tsx?$/, "")
+    .split("/");
+  let role: AppRole | null = null;
+  const url: string[] = [];
+  for (const segment of segments) {
+    const group = /^\((.*)\)$/.exec(segment)?.[1];
+    if (group !== undefined) {
+      const name = group.replace(/^role-/, "");
+      if (group.startsWith("role-") && isAppRole(name)) role = name;
+      continue;
+    }
+    if (segment.startsWith("[")) break;
+    if (segment !== "index") url.push(segment);
+  }
+  return { prefix: `/${url.join("/")}`, role };
+}
+
+const PROTECTED = PAGE_FILES.map(protectionOf);
+
+function covers(prefix: string, pathname: string): boolean {
+  return pathname === prefix || pathname.startsWith(prefix === "/" ? "/" : `${prefix}/`);
+}
 
 export function isProtectedPath(pathname: string): boolean {
-  return PROTECTED_PREFIXES.some((prefix) => pathname === prefix || pathname.startsWith(`${prefix}/`));
+  return PROTECTED.some(({ prefix }) => covers(prefix, pathname));
 }
 
 export function loginRedirectPath(url: URL): string {
   return `/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`;
 }
 
-/** Pages that also need a role; checked before rendering so a refusal is a real 403. */
-const ROLE_PREFIXES: [string, AppRole][] = [["/moderation", "moderator"]];
-
+/** The role a page needs beyond signing in; checked before rendering so a refusal is a real 403. */
 export function requiredRole(pathname: string): AppRole | null {
-  const entry = ROLE_PREFIXES.find(([prefix]) => pathname === prefix || pathname.startsWith(`${prefix}/`));
-  return entry ? entry[1] : null;
+  return PROTECTED.find(({ prefix, role }) => role && covers(prefix, pathname))?.role ?? null;
 }
