@@ -33,12 +33,12 @@ describe("main's migrations keep every database invariant", () => {
 });
 
 /*
- * Each object breaks one rule on purpose (notes also stands for a table that forgot its grants
+ * Each object breaks one rule on purpose (forgotten_notes also stands for a table that forgot its grants
  * migration: the default privileges of a project created today leave it TRUNCATE, REFERENCES,
  * TRIGGER and MAINTAIN). The odd alias exercises the backslash escapes of stored expressions.
  */
 const BAD_MIGRATION = `
-  create table public.notes (
+  create table public.forgotten_notes (
     id uuid primary key,
     owner_id uuid not null references public.profiles (id),
     body text not null
@@ -67,13 +67,13 @@ const BAD_MIGRATION = `
 `;
 
 const BAD_FINDINGS = new Map<Invariant, string[]>([
-  [rlsEnabled, ["public.notes"]],
+  [rlsEnabled, ["public.forgotten_notes"]],
   [viewsAsInvoker, ["public.open_tasks"]],
   [
     noTableWideWrites,
     [
       ...["anon", "authenticated"].flatMap((role) =>
-        ["MAINTAIN", "REFERENCES", "TRIGGER", "TRUNCATE"].map((privilege) => `public.notes: ${role} ${privilege}`),
+        ["MAINTAIN", "REFERENCES", "TRIGGER", "TRUNCATE"].map((privilege) => `public.forgotten_notes: ${role} ${privilege}`),
       ),
       "public.tasks: anon TRUNCATE",
       "public.tasks: authenticated UPDATE",
@@ -97,7 +97,7 @@ const BAD_FINDINGS = new Map<Invariant, string[]>([
   [functionSearchPath, ["app_private.whoami()"]],
   [securityDefinerCallers, ["app_private.whoami(): PUBLIC", "app_private.whoami(): anon", "app_private.whoami(): authenticated"]],
   [primaryKeys, ["public.events"]],
-  [indexedForeignKeys, ["public.notes: notes_owner_id_fkey"]],
+  [indexedForeignKeys, ["public.forgotten_notes: forgotten_notes_owner_id_fkey"]],
 ]);
 
 class Rollback extends Error {}
@@ -141,7 +141,7 @@ describe("a deliberately bad migration breaks each invariant", () => {
   );
 
   it("left nothing behind", async () => {
-    const [row] = await db.sql`select to_regclass('public.notes') as notes, to_regnamespace('app_private') as schema`;
+    const [row] = await db.sql`select to_regclass('public.forgotten_notes') as notes, to_regnamespace('app_private') as schema`;
     expect(row).toEqual({ notes: null, schema: null });
   });
 });
