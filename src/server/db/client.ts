@@ -101,7 +101,7 @@ type RlsRole = "anon" | "authenticated";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function setupParameters(claims: VerifiedClaims | null): [string, string, RlsRole] {
+export function setupParameters(claims: VerifiedClaims | null): [string, string, RlsRole] {
   if (claims === null) return [JSON.stringify({ role: "anon" }), "", "anon"];
   if (claims.role === "anon") return [JSON.stringify(claims), "", "anon"];
   if (claims.role !== "authenticated") {
