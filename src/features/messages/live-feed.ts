@@ -1,20 +1,11 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { createStore, produce } from "solid-js/store";
 import type { ConnectionState, MessageChange } from "~/lib/realtime-feed";
-import { compareNewestFirst, type FeedCursor, type FeedMessage, toIsoMicros } from "~/lib/domain/messages";
+import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes, toIsoMicros } from "~/lib/domain/messages";
 import { getChangesSince, getRealtimeAccess, getUsernames } from "./messages.api";
 
 /** Which messages a view shows: the public feed, or one conversation. */
 export type FeedScope = (message: FeedMessage) => boolean;
-
-function newer(a: FeedMessage | undefined, b: FeedMessage): boolean {
-  if (!a) return true;
-  // A tombstone or an edit is never replaced by an older copy of the same message.
-  if (a.deletedAt && !b.deletedAt) return false;
-  if (a.editedAt && b.editedAt && a.editedAt > b.editedAt) return false;
-  if (a.editedAt && !b.editedAt && !b.deletedAt) return false;
-  return true;
-}
 
 /**
  * The messages a page shows, kept current: the server-rendered page, then Realtime changes applied
@@ -31,7 +22,7 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
     batch(() => {
       setById(
         produce((all) => {
-          for (const message of messages) if (newer(all[message.id], message)) all[message.id] = message;
+          for (const message of messages) if (supersedes(all[message.id], message)) all[message.id] = message;
         }),
       );
       for (const message of messages) {
@@ -46,7 +37,7 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
   const all = createMemo(() => {
     const merged = new Map<string, FeedMessage>();
     for (const message of initial() ?? []) merged.set(message.id, message);
-    for (const message of Object.values(byId)) if (newer(merged.get(message.id), message)) merged.set(message.id, message);
+    for (const message of Object.values(byId)) if (supersedes(merged.get(message.id), message)) merged.set(message.id, message);
     return merged;
   });
 

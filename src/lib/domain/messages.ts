@@ -51,6 +51,19 @@ export function toIsoMicros(value: string): string {
   return `${utc}.${fraction.padEnd(6, "0")}Z`;
 }
 
+/**
+ * Whether `incoming` should replace `current`, two copies of the same message that arrived in any
+ * order (the rendered page, a Realtime change, a catch-up fetch): a tombstone or an edit is never
+ * replaced by an older copy.
+ */
+export function supersedes(current: FeedMessage | undefined, incoming: FeedMessage): boolean {
+  if (!current) return true;
+  if (current.deletedAt && !incoming.deletedAt) return false;
+  if (current.editedAt && incoming.editedAt && current.editedAt > incoming.editedAt) return false;
+  if (current.editedAt && !incoming.editedAt && !incoming.deletedAt) return false;
+  return true;
+}
+
 /** Newest-first order, ties broken by id, exactly as the database orders the feed. */
 export function compareNewestFirst(a: FeedMessage, b: FeedMessage): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;

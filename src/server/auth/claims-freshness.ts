@@ -3,28 +3,12 @@ import { jsonb, pgSchema, uuid } from "drizzle-orm/pg-core";
 import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
 import { appMetadataVersion } from "~/server/db/schema";
-import type { VerifiedClaims } from "~/lib/domain/claims";
+import { sameAppMetadata, type VerifiedClaims } from "~/lib/domain/claims";
 
 const authUsers = pgSchema("auth").table("users", {
   id: uuid("id").primaryKey(),
   rawAppMetaData: jsonb("raw_app_meta_data"),
 });
-
-/** The auth server may add provider/providers to a token without storing them. */
-function withoutProviders(metadata: unknown): Record<string, unknown> {
-  const { provider: _provider, providers: _providers, ...rest } = (metadata ?? {}) as Record<string, unknown>;
-  return rest;
-}
-
-/** JSON with sorted keys, so two equal objects compare equal whatever their key order (jsonb sorts). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonical(entry)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 const prepared = new WeakMap<AdminDatabase, ReturnType<typeof prepareLookup>>();
 
@@ -54,7 +38,7 @@ export async function claimsAreStale(
   }
   const [row] = await lookup.execute({ id: claims.sub });
   if (!row) return true;
-  return canonical(withoutProviders(row.metadata)) !== canonical(withoutProviders(claims.app_metadata));
+  return !sameAppMetadata(row.metadata, claims.app_metadata);
 }
 
 /** How old the app_metadata version may be: a role change applies within this. */
