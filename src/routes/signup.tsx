@@ -3,6 +3,7 @@ import { useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { signUp } from "~/features/auth/auth.api";
 import { FormError } from "~/features/auth/form-status";
+import { PASSWORD_MIN_LENGTH } from "~/lib/domain/password";
 
 export default function SignUpPage() {
   const [params] = useSearchParams();
@@ -21,8 +22,8 @@ export default function SignUpPage() {
               <input name="email" type="email" autocomplete="email" required />
             </label>
             <label>
-              Password (at least 8 characters)
-              <input name="password" type="password" autocomplete="new-password" minlength="8" required />
+              Password (at least {PASSWORD_MIN_LENGTH} characters)
+              <input name="password" type="password" autocomplete="new-password" minlength={PASSWORD_MIN_LENGTH} required />
             </label>
             <button type="submit" disabled={submission.pending}>
               {submission.pending ? "Creating…" : "Create account"}

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from "~/lib/domain/password";
 
 export const Email = v.pipe(
   v.string("Enter your email address."),
@@ -11,9 +12,8 @@ export const Email = v.pipe(
 
 export const NewPassword = v.pipe(
   v.string("Choose a password."),
-  v.minLength(8, "Use at least 8 characters."),
-  // bcrypt ignores everything past 72 bytes: refuse rather than silently truncate.
-  v.check((value) => new TextEncoder().encode(value).length <= 72, "Use at most 72 bytes."),
+  v.minLength(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`),
+  v.check((value) => new TextEncoder().encode(value).length <= PASSWORD_MAX_BYTES, `Use at most ${PASSWORD_MAX_BYTES} bytes.`),
 );
 
 export const Password = v.pipe(v.string("Enter your password."), v.nonEmpty("Enter your password."), v.maxLength(1024));

@@ -2,6 +2,7 @@ import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSubmission } from "@solidjs/router";
 import { getProtectedPage, updatePassword } from "~/features/auth/auth.api";
 import { FormError } from "~/features/auth/form-status";
+import { PASSWORD_MIN_LENGTH } from "~/lib/domain/password";
 
 export const route = { preload: () => getProtectedPage() } satisfies RouteDefinition;
 
@@ -16,11 +17,11 @@ export default function UpdatePasswordPage() {
       <form action={updatePassword} method="post" class="stack">
         <label>
           New password
-          <input name="password" type="password" autocomplete="new-password" minlength="8" required />
+          <input name="password" type="password" autocomplete="new-password" minlength={PASSWORD_MIN_LENGTH} required />
         </label>
         <label>
           Repeat it
-          <input name="confirm" type="password" autocomplete="new-password" minlength="8" required />
+          <input name="confirm" type="password" autocomplete="new-password" minlength={PASSWORD_MIN_LENGTH} required />
         </label>
         <button type="submit" disabled={submission.pending}>
           {submission.pending ? "Saving…" : "Save password"}
