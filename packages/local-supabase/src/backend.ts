@@ -15,6 +15,8 @@ export interface BackendOptions {
   config: SupabaseConfig;
   /** Keys and other state that must survive restarts (the data folder, or a temp dir in tests). */
   stateDir: string;
+  /** Realtime settings Supabase keeps per project rather than in config.toml. */
+  realtime?: { privateOnly?: boolean };
   log?: (line: string) => void;
 }
 
@@ -79,7 +81,13 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   let realtime: Realtime | undefined;
   try {
     await sql`select 1 from auth.users limit 1`;
-    realtime = await startRealtime({ server: api, databaseUrl: options.databaseUrl, keys, log });
+    realtime = await startRealtime({
+      server: api,
+      databaseUrl: options.databaseUrl,
+      keys,
+      privateOnly: options.realtime?.privateOnly === true,
+      log,
+    });
     await listen(api, options.apiPort);
     await listen(mail, options.mailPort);
   } catch (error) {

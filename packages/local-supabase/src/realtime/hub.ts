@@ -53,59 +53,61 @@ export class Hub {
 
   add(channel: Channel): void {
     this.#channels.add(channel);
-    const peers = this.#byTopic.get(channel.topic) ?? new Set();
+    const peers = this.#byTopic.get(channel.hubKey) ?? new Set();
     peers.add(channel);
-    this.#byTopic.set(channel.topic, peers);
+    this.#byTopic.set(channel.hubKey, peers);
   }
 
   remove(channel: Channel): void {
     if (!this.#channels.delete(channel)) return;
     this.untrack(channel);
-    const peers = this.#byTopic.get(channel.topic);
+    const peers = this.#byTopic.get(channel.hubKey);
     peers?.delete(channel);
-    if (peers?.size === 0) this.#byTopic.delete(channel.topic);
+    if (peers?.size === 0) this.#byTopic.delete(channel.hubKey);
   }
 
   broadcast(sender: Channel, payload: Record<string, unknown>): void {
     const json = JSON.stringify({ ...payload, type: "broadcast" });
-    for (const peer of this.#byTopic.get(sender.topic) ?? []) {
-      if (peer !== sender || sender.broadcast.self) peer.pushRaw("broadcast", json);
+    for (const peer of this.#byTopic.get(sender.hubKey) ?? []) {
+      if ((peer !== sender || sender.broadcast.self) && peer.mayRead("broadcast")) peer.pushRaw("broadcast", json);
     }
   }
 
-  presenceState(topic: string): Record<string, unknown> {
+  presenceState(channel: Channel): Record<string, unknown> {
     const state: Record<string, { metas: Record<string, unknown>[] }> = {};
-    for (const { key, meta } of this.#presence.get(topic)?.values() ?? []) {
+    for (const { key, meta } of this.#presence.get(channel.hubKey)?.values() ?? []) {
       (state[key] ??= { metas: [] }).metas.push(meta);
     }
     return state;
   }
 
   track(channel: Channel, payload: Record<string, unknown>): void {
-    const members = this.#presence.get(channel.topic) ?? new Map();
-    this.#presence.set(channel.topic, members);
+    const members = this.#presence.get(channel.hubKey) ?? new Map();
+    this.#presence.set(channel.hubKey, members);
     const previous = members.get(channel);
     const meta = { ...payload, phx_ref: randomUUID(), ...(previous ? { phx_ref_prev: previous.meta.phx_ref } : {}) };
     members.set(channel, { key: channel.presenceKey, meta });
     this.#presenceDiff(
-      channel.topic,
+      channel.hubKey,
       { [channel.presenceKey]: { metas: [meta] } },
       previous ? { [previous.key]: { metas: [previous.meta] } } : {},
     );
   }
 
   untrack(channel: Channel): void {
-    const members = this.#presence.get(channel.topic);
+    const members = this.#presence.get(channel.hubKey);
     const previous = members?.get(channel);
     if (!members || !previous) return;
     members.delete(channel);
-    if (members.size === 0) this.#presence.delete(channel.topic);
-    this.#presenceDiff(channel.topic, {}, { [previous.key]: { metas: [previous.meta] } });
+    if (members.size === 0) this.#presence.delete(channel.hubKey);
+    this.#presenceDiff(channel.hubKey, {}, { [previous.key]: { metas: [previous.meta] } });
   }
 
-  #presenceDiff(topic: string, joins: Record<string, unknown>, leaves: Record<string, unknown>): void {
+  #presenceDiff(hubKey: string, joins: Record<string, unknown>, leaves: Record<string, unknown>): void {
     const json = JSON.stringify({ joins, leaves });
-    for (const peer of this.#byTopic.get(topic) ?? []) peer.pushRaw("presence_diff", json);
+    for (const peer of this.#byTopic.get(hubKey) ?? []) {
+      if (peer.mayRead("presence")) peer.pushRaw("presence_diff", json);
+    }
   }
 
   /** Called in commit order by the replication feed. */

@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { WebSocketServer } from "ws";
 import type { AuthKeys } from "../auth/keys.ts";
 import { Authorizer } from "./authorization.ts";
+import { ChannelPolicies } from "./channel-policies.ts";
 import { Hub } from "./hub.ts";
 import { parseVsn } from "./protocol.ts";
 import { type Feed, startFeed } from "./replication-feed.ts";
@@ -22,6 +23,8 @@ export interface RealtimeOptions {
   /** Superuser URL: replication and `set role` for the visibility checks need it. */
   databaseUrl: string;
   keys: AuthKeys;
+  /** Refuse public channels: only private ones, authorized by `realtime.messages` policies. */
+  privateOnly?: boolean;
   log(line: string): void;
 }
 
@@ -45,6 +48,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
     connection: { application_name: "embedded-realtime", TimeZone: "UTC" } as Record<string, string>,
   });
   const hub = new Hub(new Authorizer(sql), options.log);
+  const policies = new ChannelPolicies(sql);
   let feed: Feed;
   try {
     feed = await startFeed({
@@ -78,7 +82,16 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const session = new Session({ socket: ws, vsn, apiKey, keys: options.keys, hub, log: options.log });
+      const session = new Session({
+        socket: ws,
+        vsn,
+        apiKey,
+        keys: options.keys,
+        hub,
+        policies,
+        privateOnly: options.privateOnly === true,
+        log: options.log,
+      });
       sessions.add(session);
       let idle = setTimeout(() => ws.terminate(), IDLE_TIMEOUT_MS);
       ws.on("message", (data, isBinary) => {

@@ -1,0 +1,208 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient, type RealtimeChannel, type SupabaseClient } from "@supabase/supabase-js";
+import type { Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Backend, startBackend } from "../../src/backend.ts";
+import { readConfig } from "../../src/config.ts";
+import { freePort } from "../../src/free-port.ts";
+import { signedIn, sql, type UserName, waitUntil } from "./realtime-support.ts";
+import { backend, needsDatabase, onlyEmbedded } from "./support.ts";
+
+/**
+ * Policies scoped to this run's topics, which spell out who may do what:
+ * `<prefix>:<label>:<readers>:<broadcast senders>:<presence trackers>`, names joined by `+`
+ * (the local part of the seeded users' emails). Apps write the same policies against tables.
+ */
+const prefix = `contract-private-${randomUUID().slice(0, 8)}`;
+const person = `split_part((select auth.jwt() ->> 'email'), '@', 1)`;
+const part = (n: number | string) => `string_to_array(split_part(realtime.topic(), ':', ${n}), '+')`;
+
+function topicFor(readers: UserName[], senders: UserName[] = [], trackers: UserName[] = []): string {
+  return [prefix, randomUUID().slice(0, 6), readers.join("+"), senders.join("+"), trackers.join("+")].join(":");
+}
+
+interface Joined {
+  channel: RealtimeChannel;
+  statuses: string[];
+  errors: Error[];
+  broadcasts: Record<string, unknown>[];
+  system: Record<string, unknown>[];
+}
+
+/** Joins through unmodified supabase-js and resolves at the first SUBSCRIBED or CHANNEL_ERROR. */
+async function joinChannel(supabase: SupabaseClient, topic: string, config: Record<string, unknown> = { private: true }) {
+  const joined: Joined = {
+    channel: supabase.channel(topic, { config }),
+    statuses: [],
+    errors: [],
+    broadcasts: [],
+    system: [],
+  };
+  joined.channel
+    .on("broadcast", { event: "*" }, (message) => joined.broadcasts.push(message))
+    .on("system", {}, (message) => joined.system.push(message))
+    .subscribe((status, error) => {
+      joined.statuses.push(status);
+      if (error) joined.errors.push(error);
+    });
+  await waitUntil(
+    () => joined.statuses.includes("SUBSCRIBED") || joined.statuses.includes("CHANNEL_ERROR"),
+    `SUBSCRIBED or CHANNEL_ERROR on ${topic}`,
+  );
+  return joined;
+}
+
+const unauthorized = (topic: string) => `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`;
+
+describe.skipIf(needsDatabase)("Realtime private channels authorized by realtime.messages policies", () => {
+  let db: Sql;
+  const clients: SupabaseClient[] = [];
+  const tokens = new Map<UserName, string>();
+
+  beforeAll(async () => {
+    db = sql();
+    await db.unsafe(`
+      create policy "${prefix} read" on realtime.messages for select to authenticated
+        using (split_part(realtime.topic(), ':', 1) = '${prefix}' and ${person} = any(${part(3)}));
+      create policy "${prefix} write" on realtime.messages for insert to authenticated
+        with check (split_part(realtime.topic(), ':', 1) = '${prefix}'
+                    and ${person} = any(${part("case extension when 'broadcast' then 4 when 'presence' then 5 end")}));`);
+  });
+  afterAll(async () => {
+    for (const supabase of clients) await supabase.removeAllChannels();
+    await db?.unsafe(`drop policy if exists "${prefix} read" on realtime.messages;
+                      drop policy if exists "${prefix} write" on realtime.messages;`);
+    await db?.end();
+  });
+
+  async function tokenOf(name: UserName): Promise<string> {
+    let token = tokens.get(name);
+    if (!token) {
+      const supabase = await signedIn(name);
+      token = (await supabase.auth.getSession()).data.session?.access_token ?? "";
+      tokens.set(name, token);
+    }
+    return token;
+  }
+
+  /** A client whose access token the test swaps, as an app's `accessToken` option would. */
+  async function as(name: UserName) {
+    const state = { token: await tokenOf(name) };
+    const supabase = createClient(backend.url, backend.publishableKey, { accessToken: async () => state.token });
+    clients.push(supabase);
+    await supabase.realtime.setAuth();
+    return {
+      supabase,
+      async become(other: UserName) {
+        state.token = await tokenOf(other);
+        await supabase.realtime.setAuth();
+      },
+    };
+  }
+
+  it("joins when the subscriber's SELECT policies let them read the topic", async () => {
+    const topic = topicFor(["alice", "bob"]);
+    const [alice, bob] = await Promise.all([as("alice"), as("bob")]);
+    expect((await joinChannel(alice.supabase, topic)).statuses).toEqual(["SUBSCRIBED"]);
+    expect((await joinChannel(bob.supabase, topic)).statuses).toEqual(["SUBSCRIBED"]);
+  });
+
+  it("refuses a join the policies do not allow with Supabase's Unauthorized reason", async () => {
+    const topic = topicFor(["alice"]);
+    const carol = await joinChannel((await as("carol")).supabase, topic);
+    expect(carol.statuses[0]).toBe("CHANNEL_ERROR");
+    expect(carol.errors[0]?.message).toBe(unauthorized(topic));
+    const anonymous = createClient(backend.url, backend.publishableKey, { auth: { persistSession: false } });
+    clients.push(anonymous);
+    const refused = await joinChannel(anonymous, topic);
+    expect(refused.errors[0]?.message).toBe(unauthorized(topic));
+  });
+
+  it("relays a private broadcast only from senders the INSERT policy allows, only to private readers", async () => {
+    const topic = topicFor(["alice", "bob", "carol"], ["alice"]);
+    const [alice, bob, carol] = await Promise.all([as("alice"), as("bob"), as("carol")]);
+    const aliceChannel = await joinChannel(alice.supabase, topic);
+    const bobChannel = await joinChannel(bob.supabase, topic);
+    const carolChannel = await joinChannel(carol.supabase, topic);
+    // A public channel of the same name is another topic (another client: realtime-js keeps one channel per name).
+    const bobPublic = await joinChannel((await as("bob")).supabase, topic, { private: false });
+    expect([aliceChannel, bobChannel, carolChannel, bobPublic].map((joined) => joined.statuses)).toEqual(
+      Array(4).fill(["SUBSCRIBED"]),
+    );
+
+    await carolChannel.channel.send({ type: "broadcast", event: "note", payload: { from: "carol" } });
+    // A join on carol's socket answers after her broadcast was handled: the drop has happened.
+    await joinChannel(carol.supabase, topicFor(["carol"]));
+    const sent = await aliceChannel.channel.send({ type: "broadcast", event: "note", payload: { from: "alice" } });
+    expect(sent).toBe("ok");
+    await waitUntil(() => bobChannel.broadcasts.length > 0 && carolChannel.broadcasts.length > 0, "alice's broadcast");
+    expect(bobChannel.broadcasts.map((message) => message.payload)).toEqual([{ from: "alice" }]);
+    expect(carolChannel.broadcasts.map((message) => message.payload)).toEqual([{ from: "alice" }]);
+    expect(bobPublic.broadcasts).toEqual([]);
+  });
+
+  it("re-evaluates the policies on a new access token: write rights follow it, lost read stops the channel", async () => {
+    const topic = topicFor(["alice", "bob"], ["bob"]);
+    const [client, watcher] = await Promise.all([as("alice"), as("bob")]);
+    const watching = await joinChannel(watcher.supabase, topic, { private: true, broadcast: { self: true } });
+    const joined = await joinChannel(client.supabase, topic);
+    expect(joined.statuses).toEqual(["SUBSCRIBED"]);
+
+    await joined.channel.send({ type: "broadcast", event: "note", payload: { n: 1 } });
+    await client.become("bob");
+    expect(await joined.channel.send({ type: "broadcast", event: "note", payload: { n: 2 } })).toBe("ok");
+    await waitUntil(() => watching.broadcasts.length > 0, "the broadcast sent as bob");
+    expect(watching.broadcasts.map((message) => message.payload)).toEqual([{ n: 2 }]);
+    expect(joined.broadcasts).toEqual([]);
+
+    await client.become("carol");
+    await waitUntil(() => joined.system.length > 0, "the system message");
+    expect(joined.system[0]).toMatchObject({
+      extension: "system",
+      status: "error",
+      message: `You no longer have permission to read from this Channel topic: ${topic}`,
+    });
+    await waitUntil(() => joined.statuses.includes("CHANNEL_ERROR"), "the channel stops");
+    await watching.channel.send({ type: "broadcast", event: "note", payload: { n: 3 } });
+    await waitUntil(() => watching.broadcasts.length > 1, "a later broadcast");
+    expect(joined.broadcasts).toEqual([]);
+  });
+});
+
+describe.skipIf(onlyEmbedded || needsDatabase)("embedded: private-only mode", () => {
+  let own: Backend;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "sss-realtime-private-"));
+    own = await startBackend({
+      databaseUrl: backend.databaseUrl,
+      apiPort: await freePort(),
+      mailPort: await freePort(),
+      config: readConfig(),
+      stateDir,
+      realtime: { privateOnly: true },
+    });
+  });
+  afterAll(async () => {
+    await own?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("refuses public channels with PrivateOnly and still joins private ones", async () => {
+    const open = createClient(own.apiUrl, own.publishableKey, { auth: { persistSession: false } });
+    // The secret key acts as service_role, which reads realtime.messages past RLS.
+    const trusted = createClient(own.apiUrl, own.secretKey, { auth: { persistSession: false } });
+    try {
+      const refused = await joinChannel(open, "room", {});
+      expect(refused.errors[0]?.message).toBe("PrivateOnly: This project only allows private channels");
+      expect((await joinChannel(trusted, "room")).statuses).toEqual(["SUBSCRIBED"]);
+    } finally {
+      await open.removeAllChannels();
+      await trusted.removeAllChannels();
+    }
+  });
+});
