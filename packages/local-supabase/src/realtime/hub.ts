@@ -16,10 +16,39 @@ interface Delivery {
 }
 
 interface PreparedChange {
+  kind: "postgres_changes";
   change: Change;
   commitTimestamp: string;
   info: TableInfo;
   deliveries: Delivery[];
+}
+
+/** A `realtime.messages` row to broadcast: the topic's channels and the frame's payload, serialized once. */
+interface PreparedBroadcast {
+  kind: "broadcast";
+  hubKey: string;
+  json: string;
+}
+
+const isMessagesTable = (change: Change) => change.relation.schema === "realtime" && change.relation.table === "messages";
+
+/**
+ * A row `realtime.send` wrote, as Supabase Realtime broadcasts it: to the private or the public
+ * topic of that name, the stored payload (jsonb text is JSON) and the row id in `meta`.
+ */
+function broadcastOf(change: Change): PreparedBroadcast | undefined {
+  if (change.type !== "INSERT" || !change.record) return undefined;
+  const value = (name: string) => {
+    const index = change.relation.columns.findIndex((column) => column.name === name);
+    return index === -1 ? undefined : change.record?.[index];
+  };
+  const topic = value("topic");
+  if (value("extension") !== "broadcast" || typeof topic !== "string") return undefined;
+  const hubKey = `${value("private") === "t" ? "private" : "public"}:realtime:${topic}`;
+  const json =
+    `{"type":"broadcast","event":${JSON.stringify(value("event") ?? null)},"payload":${value("payload") ?? "null"},` +
+    `"meta":{"id":${JSON.stringify(value("id") ?? null)}}}`;
+  return { kind: "broadcast", hubKey, json };
 }
 
 function bindingMatches(binding: Binding, change: Change, info: TableInfo): boolean {
@@ -135,11 +164,16 @@ export class Hub {
   }
 
   async #deliver(batch: { transaction: Transaction; change: Change }[]): Promise<void> {
-    const prepared: PreparedChange[] = [];
+    const prepared: (PreparedChange | PreparedBroadcast)[] = [];
     const requests: VisibilityRequest[] = [];
     const subscribed = [...this.#channels].filter((channel) => channel.bindings.length > 0);
     for (const { transaction, change } of batch) {
-      if (subscribed.length === 0) break;
+      if (isMessagesTable(change)) {
+        const broadcast = broadcastOf(change);
+        if (broadcast) prepared.push(broadcast);
+        continue;
+      }
+      if (subscribed.length === 0) continue;
       const info = await this.authorizer.table(change.relation);
       const needsCheck = info.rls && change.type !== "DELETE";
       const deliveries: Delivery[] = [];
@@ -156,10 +190,15 @@ export class Hub {
         }
         deliveries.push({ channel, ids: [...new Set(ids)], request });
       }
-      if (deliveries.length > 0) prepared.push({ change, commitTimestamp: transaction.commitTimestamp, info, deliveries });
+      if (deliveries.length > 0)
+        prepared.push({ kind: "postgres_changes", change, commitTimestamp: transaction.commitTimestamp, info, deliveries });
     }
     const visible = requests.length > 0 ? await this.authorizer.visible(requests) : new Set<VisibilityRequest>();
     for (const item of prepared) {
+      if (item.kind === "broadcast") {
+        this.#deliverBroadcast(item);
+        continue;
+      }
       const payloads = new Map<string, string>();
       for (const delivery of item.deliveries) {
         const { channel } = delivery;
@@ -175,6 +214,13 @@ export class Hub {
         }
         channel.pushRaw("postgres_changes", `{"ids":${JSON.stringify(delivery.ids)},"data":${data}}`);
       }
+    }
+  }
+
+  /** Private rows reach private channels that passed the read check; nothing after a token's expiry. */
+  #deliverBroadcast(item: PreparedBroadcast): void {
+    for (const channel of this.#byTopic.get(item.hubKey) ?? []) {
+      if (channel.mayRead("broadcast") && !isExpired(channel.auth)) channel.pushRaw("broadcast", item.json);
     }
   }
 

@@ -53,7 +53,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
   try {
     feed = await startFeed({
       databaseUrl: options.databaseUrl,
-      publication: "supabase_realtime",
+      publications: ["supabase_realtime", "supabase_realtime_messages_publication"],
       onTransaction: (transaction) => hub.enqueue(transaction),
       log: options.log,
     });

@@ -170,6 +170,85 @@ describe.skipIf(needsDatabase)("Realtime private channels authorized by realtime
     await waitUntil(() => watching.broadcasts.length > 1, "a later broadcast");
     expect(joined.broadcasts).toEqual([]);
   });
+  it("broadcasts rows written by realtime.send to the topic's authorized subscribers, in commit order, once", async () => {
+    const topic = topicFor(["alice", "bob"]);
+    const [alice, bob] = await Promise.all([as("alice"), as("bob")]);
+    const readers = [await joinChannel(alice.supabase, topic), await joinChannel(bob.supabase, topic)];
+    const publicOne = await joinChannel((await as("carol")).supabase, topic, { private: false });
+    const send = (tx: Sql, n: string, isPrivate = true) =>
+      tx`select realtime.send(jsonb_build_object('n', ${n}::text), 'tick', ${topic}, ${isPrivate})`;
+
+    const writers = 4;
+    const perWriter = 8;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let n = 0; n < perWriter; n++) await send(db, `${writer}.${n}`);
+      }),
+    );
+    await db.begin(async (tx) => {
+      await send(tx as unknown as Sql, "tx.a");
+      await send(tx as unknown as Sql, "tx.b");
+    });
+    await db
+      .begin(async (tx) => {
+        await send(tx as unknown as Sql, "rolled back");
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    await send(db, "public", false);
+    await send(db, "last");
+
+    const total = writers * perWriter + 3;
+    for (const reader of readers) await waitUntil(() => reader.broadcasts.length >= total, "every private row");
+    await waitUntil(() => publicOne.broadcasts.length > 0, "the public row");
+    const seen = readers.map((reader) => reader.broadcasts.map((message) => (message.payload as { n: string }).n));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0]).toHaveLength(total);
+    expect(new Set(seen[0]).size).toBe(total);
+    expect(seen[0]?.slice(-3)).toEqual(["tx.a", "tx.b", "last"]);
+    for (let writer = 0; writer < writers; writer++) {
+      const mine = seen[0]?.filter((n) => n.startsWith(`${writer}.`));
+      expect(mine).toEqual(Array.from({ length: perWriter }, (_, n) => `${writer}.${n}`));
+    }
+    const [first] = readers[0]?.broadcasts ?? [];
+    expect(first).toMatchObject({ type: "broadcast", event: "tick" });
+    expect((first?.payload as { id: string }).id).toBe((first?.meta as { id: string }).id);
+    expect(publicOne.broadcasts.map((message) => (message.payload as { n: string }).n)).toEqual(["public"]);
+  });
+
+  it("broadcasts realtime.broadcast_changes rows from a trigger with Supabase's payload", async () => {
+    const topic = topicFor(["bob"]);
+    const table = `contract_broadcast_${prefix.slice(-8)}`;
+    await db.unsafe(`
+      create table public.${table} (id int primary key, body text);
+      create function public.${table}_changes() returns trigger language plpgsql as $$
+      begin
+        perform realtime.broadcast_changes('${topic}', tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
+        return null;
+      end $$;
+      create trigger ${table}_changes after insert or update or delete on public.${table}
+        for each row execute function public.${table}_changes();`);
+    try {
+      const bob = await joinChannel((await as("bob")).supabase, topic);
+      await db.unsafe(`insert into public.${table} values (1, 'a')`);
+      await db.unsafe(`update public.${table} set body = 'b'`);
+      await db.unsafe(`delete from public.${table}`);
+      await waitUntil(() => bob.broadcasts.length >= 3, "three changes");
+      const common = { type: "broadcast", payload: { table, schema: "public" } };
+      expect(bob.broadcasts).toMatchObject([
+        { ...common, event: "INSERT", payload: { operation: "INSERT", record: { id: 1, body: "a" }, old_record: null } },
+        {
+          ...common,
+          event: "UPDATE",
+          payload: { operation: "UPDATE", record: { id: 1, body: "b" }, old_record: { id: 1, body: "a" } },
+        },
+        { ...common, event: "DELETE", payload: { operation: "DELETE", record: null, old_record: { id: 1, body: "b" } } },
+      ]);
+      expect(bob.broadcasts).toHaveLength(3);
+    } finally {
+      await db.unsafe(`drop table public.${table}; drop function public.${table}_changes();`);
+    }
+  });
 });
 
 describe.skipIf(onlyEmbedded || needsDatabase)("embedded: private-only mode", () => {
