@@ -5,6 +5,7 @@ import { loadOrCreateKeys } from "./auth/keys.ts";
 import type { SupabaseConfig } from "./config.ts";
 import { createMailboxServer } from "./mailbox/server.ts";
 import { MailStore } from "./mailbox/store.ts";
+import { isBroadcastPath } from "./realtime/rest-broadcast.ts";
 import { REALTIME_PATH, type Realtime, startRealtime } from "./realtime/server.ts";
 
 export interface BackendOptions {
@@ -70,6 +71,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     const url = new URL(request.url ?? "/", apiUrl);
     if (url.pathname === AUTH_PREFIX || url.pathname.startsWith(`${AUTH_PREFIX}/`)) {
       void auth(request, response, url);
+      return;
+    }
+    if (realtime && request.method !== "OPTIONS" && isBroadcastPath(url.pathname)) {
+      void realtime.broadcastApi(request, response, corsHeaders(request));
       return;
     }
     request.resume();

@@ -196,7 +196,7 @@ export class Hub {
     const visible = requests.length > 0 ? await this.authorizer.visible(requests) : new Set<VisibilityRequest>();
     for (const item of prepared) {
       if (item.kind === "broadcast") {
-        this.#deliverBroadcast(item);
+        this.publish(item.hubKey, item.json);
         continue;
       }
       const payloads = new Map<string, string>();
@@ -217,10 +217,13 @@ export class Hub {
     }
   }
 
-  /** Private rows reach private channels that passed the read check; nothing after a token's expiry. */
-  #deliverBroadcast(item: PreparedBroadcast): void {
-    for (const channel of this.#byTopic.get(item.hubKey) ?? []) {
-      if (channel.mayRead("broadcast") && !isExpired(channel.auth)) channel.pushRaw("broadcast", item.json);
+  /**
+   * A broadcast from the server side (database row, REST call) to a topic's channels: private ones
+   * only if they passed the read check, nothing after a token's expiry.
+   */
+  publish(hubKey: string, json: string): void {
+    for (const channel of this.#byTopic.get(hubKey) ?? []) {
+      if (channel.mayRead("broadcast") && !isExpired(channel.auth)) channel.pushRaw("broadcast", json);
     }
   }
 

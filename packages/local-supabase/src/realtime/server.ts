@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import postgres from "postgres";
 import { WebSocketServer } from "ws";
@@ -7,6 +7,7 @@ import { Authorizer } from "./authorization.ts";
 import { ChannelPolicies } from "./channel-policies.ts";
 import { Hub } from "./hub.ts";
 import { parseVsn } from "./protocol.ts";
+import { createBroadcastApi } from "./rest-broadcast.ts";
 import { type Feed, startFeed } from "./replication-feed.ts";
 import { Session } from "./session.ts";
 
@@ -29,6 +30,8 @@ export interface RealtimeOptions {
 }
 
 export interface Realtime {
+  /** `POST /realtime/v1/api/broadcast[/<topic>/events/<event>]`; `headers` are the reply's CORS headers. */
+  broadcastApi(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,6 +115,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
   options.log(`realtime: ws on ${REALTIME_PATH}`);
 
   return {
+    broadcastApi: createBroadcastApi({ keys: options.keys, hub, policies, log: options.log }),
     async stop() {
       options.server.off("upgrade", onUpgrade);
       for (const session of sessions) session.close();

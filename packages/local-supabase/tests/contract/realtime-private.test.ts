@@ -249,6 +249,84 @@ describe.skipIf(needsDatabase)("Realtime private channels authorized by realtime
       await db.unsafe(`drop table public.${table}; drop function public.${table}_changes();`);
     }
   });
+  it("serves the REST broadcast endpoint: send() without a socket and httpSend(), private ones by the write policy", async () => {
+    const topic = topicFor(["bob"], ["alice"]);
+    const reader = await joinChannel((await as("bob")).supabase, topic);
+    const publicReader = await joinChannel((await as("bob")).supabase, topic, { private: false });
+    const server = createClient(backend.url, backend.secretKey, { auth: { persistSession: false } });
+    clients.push(server);
+    const [alice, carol] = await Promise.all([as("alice"), as("carol")]);
+
+    const serverPrivate = server.channel(topic, { config: { private: true } });
+    expect(await serverPrivate.send({ type: "broadcast", event: "note", payload: { from: "server" } })).toBe("ok");
+    await server.removeChannel(serverPrivate);
+    const serverPublic = server.channel(topic);
+    expect(await serverPublic.send({ type: "broadcast", event: "note", payload: { from: "server, public" } })).toBe("ok");
+    await server.removeChannel(serverPublic);
+    await expect(
+      carol.supabase.channel(topic, { config: { private: true } }).httpSend("note", { from: "carol" }),
+    ).rejects.toThrow("Unauthorized");
+    await expect(
+      alice.supabase.channel(topic, { config: { private: true } }).httpSend("note", { from: "alice" }),
+    ).resolves.toEqual({ success: true });
+
+    await waitUntil(() => reader.broadcasts.length >= 2 && publicReader.broadcasts.length >= 1, "the REST broadcasts");
+    expect(reader.broadcasts.map((message) => message.payload)).toEqual([{ from: "server" }, { from: "alice" }]);
+    expect(reader.broadcasts[0]).toMatchObject({ type: "broadcast", event: "note" });
+    expect(publicReader.broadcasts.map((message) => message.payload)).toEqual([{ from: "server, public" }]);
+  });
+
+  it("answers the batch endpoint as Supabase does: 202, refused private messages skipped, 422 for bad batches", async () => {
+    const topic = topicFor(["bob"], ["alice"]);
+    const reader = await joinChannel((await as("bob")).supabase, topic);
+    const post = (body: unknown, token?: string) =>
+      fetch(`${backend.url}/realtime/v1/api/broadcast`, {
+        method: "POST",
+        headers: {
+          apikey: backend.publishableKey,
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const batch = (from: string) => ({
+      messages: [{ topic, event: "note", payload: { from }, private: true, id: `${from}-1` }],
+    });
+    const refused = await post(batch("carol"), await tokenOf("carol"));
+    expect(refused.status).toBe(202);
+    const accepted = await post(batch("alice"), await tokenOf("alice"));
+    expect(accepted.status).toBe(202);
+    expect(await accepted.text()).toBe("");
+    await waitUntil(() => reader.broadcasts.length > 0, "alice's batch");
+    expect(reader.broadcasts).toEqual([
+      expect.objectContaining({ type: "broadcast", event: "note", payload: { from: "alice" }, meta: { id: "alice-1" } }),
+    ]);
+
+    const empty = await post({});
+    expect(empty.status).toBe(422);
+    expect(await empty.json()).toEqual({ errors: { messages: ["can't be blank"] } });
+    const incomplete = await post({
+      messages: [
+        { topic, event: "note", payload: {} },
+        { topic, payload: {} },
+      ],
+    });
+    expect(incomplete.status).toBe(422);
+    expect(await incomplete.json()).toEqual({ errors: { messages: [{}, { event: ["can't be blank"] }] } });
+    const garbled = await fetch(`${backend.url}/realtime/v1/api/broadcast`, {
+      method: "POST",
+      headers: { apikey: backend.publishableKey, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(garbled.status).toBe(400);
+    const keyless = await fetch(`${backend.url}/realtime/v1/api/broadcast`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(batch("nobody")),
+    });
+    expect(keyless.status).toBe(401);
+    expect(reader.broadcasts).toHaveLength(1);
+  });
 });
 
 describe.skipIf(onlyEmbedded || needsDatabase)("embedded: private-only mode", () => {
