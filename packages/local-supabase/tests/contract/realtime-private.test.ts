@@ -327,6 +327,46 @@ describe.skipIf(needsDatabase)("Realtime private channels authorized by realtime
     expect(keyless.status).toBe(401);
     expect(reader.broadcasts).toHaveLength(1);
   });
+  it("keeps Presence on a private channel: tracks by the write policy, state, diffs, untrack, leave on disconnect", async () => {
+    const topic = topicFor(["alice", "bob", "carol"], [], ["alice", "bob"]);
+    const members = async (name: UserName) => {
+      const client = await as(name);
+      const events: { kind: string; key: string }[] = [];
+      const channel = client.supabase
+        .channel(topic, { config: { private: true, presence: { key: name } } })
+        .on("presence", { event: "sync" }, () => events.push({ kind: "sync", key: "" }))
+        .on("presence", { event: "join" }, ({ key }) => events.push({ kind: "join", key }))
+        .on("presence", { event: "leave" }, ({ key }) => events.push({ kind: "leave", key }));
+      const statuses: string[] = [];
+      channel.subscribe((status) => statuses.push(status));
+      await waitUntil(() => statuses.includes("SUBSCRIBED") || statuses.includes("CHANNEL_ERROR"), `${name} joins`);
+      expect(statuses).toEqual(["SUBSCRIBED"]);
+      const keys = () => Object.keys(channel.presenceState()).sort();
+      return { client, channel, events, keys };
+    };
+    const alice = await members("alice");
+    expect(await alice.channel.track({ status: "here" })).toBe("ok");
+    await waitUntil(() => alice.keys().includes("alice"), "alice sees herself");
+
+    // A later member gets the state at join.
+    const bob = await members("bob");
+    await waitUntil(() => bob.keys().includes("alice"), "presence_state with alice");
+    expect(bob.channel.presenceState().alice?.[0]).toMatchObject({ status: "here" });
+    expect(await bob.channel.track({ status: "typing" })).toBe("ok");
+    await waitUntil(() => alice.keys().includes("bob"), "alice sees bob join");
+
+    // Carol may read the topic but not track in it.
+    const carol = await members("carol");
+    await waitUntil(() => carol.keys().join() === "alice,bob", "carol sees both");
+    expect(await carol.channel.track({ status: "lurking" })).toBe("error");
+    expect(await bob.channel.untrack()).toBe("ok");
+    await waitUntil(() => carol.keys().join() === "alice", "bob untracked");
+    expect(alice.keys()).not.toContain("carol");
+
+    alice.client.supabase.realtime.disconnect();
+    await waitUntil(() => carol.keys().length === 0 && bob.keys().length === 0, "alice leaves on disconnect");
+    expect(carol.events.filter((event) => event.kind === "leave").map((event) => event.key)).toEqual(["bob", "alice"]);
+  });
 });
 
 describe.skipIf(onlyEmbedded || needsDatabase)("embedded: private-only mode", () => {
