@@ -1,3 +1,5 @@
+import type { Sql } from "postgres";
+
 /**
  * `postgres_changes` filters as Supabase Realtime reads them: comma-separated conditions
  * `column=[not.]op.value`, all of which must hold. Ops eq, neq, lt, lte, gt, gte, in, like, ilike,
@@ -344,4 +346,82 @@ export function parseSelect(value: unknown, schema: string, table: string): stri
     );
   }
   return columns;
+}
+
+/** Names Postgres gives the input errors a filter value can raise, as Supabase's answer spells them. */
+const ERROR_NAMES: Record<string, string> = {
+  "22P02": "invalid_text_representation",
+  "22007": "invalid_datetime_format",
+  "22008": "datetime_field_overflow",
+  "22003": "numeric_value_out_of_range",
+  "22001": "string_data_right_truncation",
+  "22P05": "untranslatable_character",
+};
+
+interface CatalogColumn {
+  name: string;
+  type: string;
+  like: boolean;
+  match: boolean;
+  imatch: boolean;
+}
+
+export interface CheckedBinding extends BindingParams {
+  filters: Filter[];
+}
+
+/**
+ * What Supabase's subscription trigger refuses that needs the table: a filter or select column the
+ * role cannot select, a value its column's type cannot read, an operator the type has none of.
+ * Returns the text of the `system` error, or undefined when every binding is fine. A binding on
+ * every table or a table not found is not checked here.
+ */
+export async function checkBindings(sql: Sql, bindings: CheckedBinding[], role: string): Promise<string | undefined> {
+  for (const binding of bindings) {
+    if (binding.table === "*" || (binding.filters.length === 0 && !binding.select)) continue;
+    const columns = await sql<CatalogColumn[]>`
+      select a.attname::text as name, a.atttypid::regtype::text as type,
+             exists (select 1 from pg_operator where oprname = '~~' and oprleft = a.atttypid) as like,
+             exists (select 1 from pg_operator where oprname = '~' and oprleft = a.atttypid and oprright = a.atttypid
+                       and oprresult = 'boolean'::regtype) as match,
+             exists (select 1 from pg_operator where oprname = '~*' and oprleft = a.atttypid and oprright = a.atttypid
+                       and oprresult = 'boolean'::regtype) as imatch
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+       where n.nspname = ${binding.schema} and c.relname = ${binding.table} and c.relkind in ('r', 'p')
+         and has_column_privilege(${role}, c.oid, a.attnum, 'SELECT')`;
+    if (columns.length === 0) continue;
+    const byName = new Map(columns.map((column) => [column.name, column]));
+    const raise = (reason: string) =>
+      subscriptionError(binding, binding.filters, `ERROR P0001 (raise_exception) ${reason}`).message;
+    for (const filter of binding.filters) {
+      const column = byName.get(filter.column);
+      if (!column) return raise(`invalid column for filter ${filter.column}`);
+      if (filter.op === "is") {
+        if (filter.text !== "null" && column.type !== "boolean") {
+          return raise(`is ${filter.text} filter requires a boolean column, got ${column.type}`);
+        }
+        continue;
+      }
+      if (filter.op === "like" || filter.op === "ilike" || filter.op === "match" || filter.op === "imatch") {
+        if (!column[filter.op === "ilike" ? "like" : filter.op]) {
+          return raise(`operator ${filter.op} requires a text-compatible column type, got ${column.type}`);
+        }
+        continue;
+      }
+      const type = filter.op === "in" ? `${column.type}[]` : column.type;
+      const [problem] = await sql<{ message: string | null; code: string | null }[]>`
+        select message, sql_error_code as code from pg_input_error_info(${filter.text}, ${type})`;
+      if (problem?.message) {
+        const code = problem.code ?? "22P02";
+        const name = ERROR_NAMES[code];
+        return subscriptionError(binding, binding.filters, `ERROR ${code} ${name ? `(${name}) ` : ""}${problem.message}`).message;
+      }
+    }
+    for (const name of binding.select ?? []) {
+      if (!byName.has(name)) return raise(`invalid column for select ${name}`);
+    }
+  }
+  return undefined;
 }

@@ -109,6 +109,20 @@ export class Hub {
     for (const peer of this.#byTopic.get(topic) ?? []) peer.pushRaw("presence_diff", json);
   }
 
+  /** The text of the `system` error a join's bindings get, if the catalog refuses one. */
+  checkBindings(bindings: Binding[], role: string): Promise<string | undefined> {
+    // A catalog lookup that fails must not leave the join unanswered; the bindings stand unchecked.
+    return this.authorizer
+      .checkBindings(
+        bindings.map((binding) => ({ ...binding, table: binding.table ?? "*" })),
+        role,
+      )
+      .catch((error: Error) => {
+        this.log(`realtime: bindings not checked: ${error.message}`);
+        return undefined;
+      });
+  }
+
   /** Called in commit order by the replication feed. */
   enqueue(transaction: Transaction): void {
     for (const change of transaction.changes) this.#queue.push({ transaction, change });

@@ -231,7 +231,10 @@ export class Session {
       this.#drop(previous);
       previous.push("phx_close", {}, previous.joinRef);
     }
-    const { bindings, error } = parseBindings(config.postgres_changes);
+    const parsed = parseBindings(config.postgres_changes);
+    // As Supabase's subscription insert, a refused binding leaves the channel with none at all.
+    const error = parsed.error ?? (await this.options.hub.checkBindings(parsed.bindings, result.auth.role));
+    const bindings = error ? [] : parsed.bindings;
     const broadcastConfig = (config.broadcast ?? {}) as Record<string, unknown>;
     const presenceConfig = (config.presence ?? {}) as Record<string, unknown>;
     const channel = new Channel(
@@ -249,7 +252,7 @@ export class Session {
     const echoed = Array.isArray(config.postgres_changes)
       ? (config.postgres_changes as unknown[]).map((params, index) => ({
           ...(params as Record<string, unknown>),
-          id: bindings[index]?.id ?? bindingId((params ?? {}) as Record<string, unknown>),
+          id: parsed.bindings[index]?.id ?? bindingId((params ?? {}) as Record<string, unknown>),
         }))
       : [];
     this.#reply(message, "ok", { postgres_changes: echoed });

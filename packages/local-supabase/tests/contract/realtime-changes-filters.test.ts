@@ -34,13 +34,27 @@ interface SystemMessage {
 }
 
 /** Joins with one binding and collects the `system` messages the server answers after the join. */
-async function systemAnswer(supabase: SupabaseClient, filter: string): Promise<{ statuses: string[]; system: SystemMessage }> {
+async function systemAnswer(
+  supabase: SupabaseClient,
+  filter: string,
+  select?: string[],
+): Promise<{ statuses: string[]; system: SystemMessage }> {
   const messages: SystemMessage[] = [];
   const statuses: string[] = [];
   supabase
     .channel(`filters-system-${Math.random()}`)
     .on("system", {}, (payload: SystemMessage) => messages.push(payload))
-    .on("postgres_changes", { event: "INSERT", schema: "public", table: "messages", filter }, () => undefined)
+    .on(
+      "postgres_changes",
+      {
+        event: "INSERT",
+        schema: "public",
+        table: "messages",
+        ...(filter ? { filter } : {}),
+        ...(select ? { select } : {}),
+      } as never,
+      () => undefined,
+    )
     .subscribe((status) => statuses.push(status));
   await waitUntil(() => messages.some((m) => m.extension === "postgres_changes"), `system answer to ${filter}`);
   return { statuses, system: messages.find((m) => m.extension === "postgres_changes") as SystemMessage };
@@ -202,6 +216,51 @@ describe.skipIf(needsDatabase)("Realtime postgres_changes filters as Supabase re
     expect(all[0]?.new).toMatchObject({ id, body: `${tag} first`, recipient_id: null, is_announcement: false });
     expect(Object.keys(all[1]?.old ?? {})).toEqual(expect.arrayContaining(["created_at", "edited_at", "recipient_id"]));
     await bob.removeChannel(channel);
+  });
+
+  it("answers a filter or select the table refuses with Supabase's system error, and delivers nothing on that channel", async () => {
+    const refused = (reason: string) =>
+      new RegExp(`^Unable to subscribe to changes with given parameters\\. .*Exception: .*${reason}$`);
+    const cases: [string, string[] | undefined, RegExp][] = [
+      ["nope=eq.1", undefined, refused("invalid column for filter nope")],
+      ["body=eq.a,nope=eq.1", undefined, refused("invalid column for filter nope")],
+      ["author_id=eq.not-a-uuid", undefined, refused('invalid input syntax for type uuid: "not-a-uuid"')],
+      ["author_id=in.(not-a-uuid)", undefined, refused('invalid input syntax for type uuid: "not-a-uuid"')],
+      ["is_announcement=like.a%", undefined, refused("operator like requires a text-compatible column type, got boolean")],
+      ["body=is.true", undefined, refused("is true filter requires a boolean column, got text")],
+      ["", ["body", "nope"], refused("invalid column for select nope")],
+    ];
+    for (const [filter, select, answer] of cases) {
+      const { statuses, system } = await systemAnswer(bob, filter, select);
+      expect(statuses, filter).toContain("SUBSCRIBED");
+      expect(system.status, filter).toBe("error");
+      expect(system.message, filter).toMatch(answer);
+    }
+    await bob.removeAllChannels();
+
+    // One refused binding leaves the whole channel without changes, as Supabase's insert of its
+    // subscriptions is one transaction. A channel on the same socket marks when delivery happened.
+    const tag = newTag("refused");
+    const refusedChanges: Change[] = [];
+    const statuses: string[] = [];
+    bob
+      .channel(`filters-refused-${Math.random()}`)
+      .on(
+        "postgres_changes",
+        { event: "INSERT", schema: "public", table: "messages", filter: `body=like.${tag}%` },
+        (c: Change) => refusedChanges.push(c),
+      )
+      .on("postgres_changes", { event: "INSERT", schema: "public", table: "messages", filter: "nope=eq.1" }, (c: Change) =>
+        refusedChanges.push(c),
+      )
+      .subscribe((status) => statuses.push(status));
+    await waitUntil(() => statuses.includes("SUBSCRIBED"), "SUBSCRIBED");
+    const marker = await subscribe(bob, [{ event: "INSERT", filter: `body=like.${tag}%` }]);
+    await insertMessage(db, { author: "alice", body: `${tag} a` });
+    await insertMessage(db, { author: "alice", body: `${tag} b` });
+    await marker.waitFor((c) => (c.new as Row).body === `${tag} b`, "the second row on the marker channel");
+    expect(refusedChanges).toEqual([]);
+    await bob.removeAllChannels();
   });
 
   it("accepts every operator of Supabase's filter types", async () => {
