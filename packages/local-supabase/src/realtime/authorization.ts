@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { type CheckedBinding, checkBindings } from "./filters.ts";
 import type { Relation } from "./replication-feed.ts";
 import type { Auth } from "./tokens.ts";
 
@@ -81,6 +82,11 @@ export class Authorizer {
     const privileges = { table: row?.table ?? false, columns: row?.columns ?? [] };
     info.privileges.set(role, privileges);
     return privileges;
+  }
+
+  /** A join's bindings against the catalog, as Supabase's subscription trigger checks them. */
+  checkBindings(bindings: CheckedBinding[], role: string): Promise<string | undefined> {
+    return checkBindings(this.sql, bindings, role);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Authorizer, TableInfo, VisibilityRequest } from "./authorization.ts";
-import { matches } from "./filters.ts";
+import { matchesAll } from "./filters.ts";
 import type { Change, Transaction, Tuple } from "./replication-feed.ts";
 import type { Binding, Channel } from "./session.ts";
 import { isExpired } from "./tokens.ts";
@@ -11,9 +11,12 @@ const MAX_CHANGES_PER_BATCH = 500;
 
 interface Delivery {
   channel: Channel;
-  ids: number[];
+  /** Bindings matched, grouped by their `select` list: Supabase sends one message per group. */
+  groups: Map<string, { ids: number[]; select: string[] | undefined }>;
   request: VisibilityRequest | undefined;
 }
+
+const selectKey = (select: string[] | undefined) => (select ? JSON.stringify([...select].sort()) : "");
 
 interface PreparedChange {
   kind: "postgres_changes";
@@ -56,11 +59,9 @@ function bindingMatches(binding: Binding, change: Change, info: TableInfo): bool
   if (binding.event !== "*" && binding.event !== change.type) return false;
   if (binding.schema !== "*" && binding.schema !== relation.schema) return false;
   if (binding.table !== undefined && binding.table !== relation.table) return false;
-  if (!binding.filter) return true;
-  const index = relation.columns.findIndex((column) => column.name === binding.filter?.column);
-  if (index === -1) return false;
+  if (binding.filters.length === 0) return true;
   const tuple = change.type === "DELETE" ? change.old : change.record;
-  return matches(binding.filter, tuple?.[index], info.typeNames[index] ?? "text");
+  return matchesAll(binding.filters, relation.columns, tuple, info.typeNames);
 }
 
 /**
@@ -139,6 +140,20 @@ export class Hub {
     }
   }
 
+  /** The text of the `system` error a join's bindings get, if the catalog refuses one. */
+  checkBindings(bindings: Binding[], role: string): Promise<string | undefined> {
+    // A catalog lookup that fails must not leave the join unanswered; the bindings stand unchecked.
+    return this.authorizer
+      .checkBindings(
+        bindings.map((binding) => ({ ...binding, table: binding.table ?? "*" })),
+        role,
+      )
+      .catch((error: Error) => {
+        this.log(`realtime: bindings not checked: ${error.message}`);
+        return undefined;
+      });
+  }
+
   /** Called in commit order by the replication feed. */
   enqueue(transaction: Transaction): void {
     for (const change of transaction.changes) this.#queue.push({ transaction, change });
@@ -178,8 +193,8 @@ export class Hub {
       const needsCheck = info.rls && change.type !== "DELETE";
       const deliveries: Delivery[] = [];
       for (const channel of subscribed) {
-        const ids = channel.bindings.filter((binding) => bindingMatches(binding, change, info)).map((binding) => binding.id);
-        if (ids.length === 0 || isExpired(channel.auth)) continue;
+        const matched = channel.bindings.filter((binding) => bindingMatches(binding, change, info));
+        if (matched.length === 0 || isExpired(channel.auth)) continue;
         const privileges = await this.authorizer.privileges(change.relation, channel.auth.role);
         if (!privileges.table) continue;
         let request: VisibilityRequest | undefined;
@@ -188,7 +203,14 @@ export class Hub {
           request = { auth: channel.auth, relation: change.relation, key };
           requests.push(request);
         }
-        deliveries.push({ channel, ids: [...new Set(ids)], request });
+        const groups: Delivery["groups"] = new Map();
+        for (const binding of matched) {
+          const key = selectKey(binding.select);
+          const group = groups.get(key) ?? { ids: [], select: binding.select };
+          if (!group.ids.includes(binding.id)) group.ids.push(binding.id);
+          groups.set(key, group);
+        }
+        deliveries.push({ channel, groups, request });
       }
       if (deliveries.length > 0)
         prepared.push({ kind: "postgres_changes", change, commitTimestamp: transaction.commitTimestamp, info, deliveries });
@@ -207,12 +229,14 @@ export class Hub {
         if (channel.session.channels.get(channel.topic) !== channel || isExpired(channel.auth)) continue;
         if (delivery.request && channel.auth.claims.sub !== delivery.request.auth.claims.sub) continue;
         const role = channel.auth.role;
-        let data = payloads.get(role);
-        if (data === undefined) {
-          data = JSON.stringify(await this.#payload(item, role));
-          payloads.set(role, data);
+        for (const [key, group] of delivery.groups) {
+          let data = payloads.get(`${role}\u0000${key}`);
+          if (data === undefined) {
+            data = JSON.stringify(await this.#payload(item, role, group.select));
+            payloads.set(`${role}\u0000${key}`, data);
+          }
+          channel.pushRaw("postgres_changes", `{"ids":${JSON.stringify(group.ids)},"data":${data}}`);
         }
-        channel.pushRaw("postgres_changes", `{"ids":${JSON.stringify(delivery.ids)},"data":${data}}`);
       }
     }
   }
@@ -227,12 +251,18 @@ export class Hub {
     }
   }
 
-  /** The change as Supabase's WALRUS shapes it for one role (columns it may not select are left out). */
-  async #payload(item: PreparedChange, role: string): Promise<Record<string, unknown>> {
+  /**
+   * The change as Supabase's WALRUS shapes it for one role (columns it may not select are left
+   * out) and one `select` list (other columns left out, the primary key always kept).
+   */
+  async #payload(item: PreparedChange, role: string, select: string[] | undefined): Promise<Record<string, unknown>> {
     const { change, info } = item;
     const { relation } = change;
-    const { columns: selectable } = await this.authorizer.privileges(relation, role);
+    const privileges = await this.authorizer.privileges(relation, role);
     const keyIndexes = new Set(info.primaryKey.map(({ index }) => index));
+    const selectable = privileges.columns.map(
+      (allowed, index) => allowed && (!select || keyIndexes.has(index) || select.includes(relation.columns[index]?.name ?? "")),
+    );
     const toObject = (tuple: Tuple | null, fallback: Tuple | null, only?: Set<number>) => {
       const record: Record<string, unknown> = {};
       if (!tuple) return record;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { WebSocket } from "ws";
 import type { AuthKeys } from "../auth/keys.ts";
 import type { ChannelPolicies, Extension, Policies } from "./channel-policies.ts";
-import { type Filter, parseFilter } from "./filters.ts";
+import { type Filter, parseFilters, parseSelect } from "./filters.ts";
 import type { Hub } from "./hub.ts";
 import { decode, encode, encodeRaw, type Message, type Vsn } from "./protocol.ts";
 import { type Auth, authenticate, expiredMessage } from "./tokens.ts";
@@ -16,7 +16,10 @@ export interface Binding {
   event: ChangeEvent;
   schema: string;
   table: string | undefined;
-  filter: Filter | undefined;
+  /** All must hold (Supabase reads comma-separated conditions as AND). */
+  filters: Filter[];
+  /** Columns to deliver besides the primary key; undefined for all. */
+  select: string[] | undefined;
 }
 
 const EVENTS = new Set<string>(["*", "INSERT", "UPDATE", "DELETE"]);
@@ -25,7 +28,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Like Supabase's `:erlang.phash2(params)`: a stable small integer per distinct binding. */
 function bindingId(params: Record<string, unknown>): number {
-  const text = JSON.stringify([params.event, params.schema, params.table ?? null, params.filter ?? null]);
+  const text = JSON.stringify([
+    params.event,
+    params.schema,
+    params.table ?? null,
+    params.filter ?? null,
+    ...(params.select === undefined ? [] : [params.select]),
+  ]);
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % 2 ** 27;
@@ -43,13 +52,15 @@ function parseBindings(value: unknown): { bindings: Binding[]; error?: string } 
     if (!EVENTS.has(event) || typeof schema !== "string" || (table !== undefined && typeof table !== "string")) {
       return { bindings: [], error: `Unable to subscribe to changes with given parameters: ${JSON.stringify(params)}` };
     }
-    let filter: Filter | undefined;
-    if (typeof params.filter === "string" && params.filter !== "") {
-      try {
-        filter = parseFilter(params.filter);
-      } catch (error) {
-        return { bindings: [], error: (error as Error).message };
+    let filters: Filter[] = [];
+    let select: string[] | undefined;
+    try {
+      select = parseSelect(params.select, schema, table ?? "*");
+      if (typeof params.filter === "string") {
+        filters = parseFilters(params.filter, { event, schema, table: table ?? "*", select });
       }
+    } catch (error) {
+      return { bindings: [], error: (error as Error).message };
     }
     bindings.push({
       params,
@@ -57,7 +68,8 @@ function parseBindings(value: unknown): { bindings: Binding[]; error?: string } 
       event: event as ChangeEvent,
       schema,
       table: table === "*" ? undefined : table,
-      filter,
+      filters,
+      select,
     });
   }
   return { bindings };
@@ -255,7 +267,10 @@ export class Session {
       this.#drop(previous);
       previous.push("phx_close", {}, previous.joinRef);
     }
-    const { bindings, error } = parseBindings(config.postgres_changes);
+    const parsed = parseBindings(config.postgres_changes);
+    // As Supabase's subscription insert, a refused binding leaves the channel with none at all.
+    const error = parsed.error ?? (await this.options.hub.checkBindings(parsed.bindings, result.auth.role));
+    const bindings = error ? [] : parsed.bindings;
     const broadcastConfig = (config.broadcast ?? {}) as Record<string, unknown>;
     const presenceConfig = (config.presence ?? {}) as Record<string, unknown>;
     const channel = new Channel(
@@ -274,7 +289,7 @@ export class Session {
     const echoed = Array.isArray(config.postgres_changes)
       ? (config.postgres_changes as unknown[]).map((params, index) => ({
           ...(params as Record<string, unknown>),
-          id: bindings[index]?.id ?? bindingId((params ?? {}) as Record<string, unknown>),
+          id: parsed.bindings[index]?.id ?? bindingId((params ?? {}) as Record<string, unknown>),
         }))
       : [];
     this.#reply(message, "ok", { postgres_changes: echoed });
