@@ -5,6 +5,7 @@ import { loadOrCreateKeys } from "./auth/keys.ts";
 import type { SupabaseConfig } from "./config.ts";
 import { createMailboxServer } from "./mailbox/server.ts";
 import { MailStore } from "./mailbox/store.ts";
+import { isBroadcastPath } from "./realtime/rest-broadcast.ts";
 import { REALTIME_PATH, type Realtime, startRealtime } from "./realtime/server.ts";
 
 export interface BackendOptions {
@@ -15,6 +16,8 @@ export interface BackendOptions {
   config: SupabaseConfig;
   /** Keys and other state that must survive restarts (the data folder, or a temp dir in tests). */
   stateDir: string;
+  /** Realtime settings Supabase keeps per project rather than in config.toml. */
+  realtime?: { privateOnly?: boolean };
   log?: (line: string) => void;
 }
 
@@ -70,6 +73,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       void auth(request, response, url);
       return;
     }
+    if (realtime && request.method !== "OPTIONS" && isBroadcastPath(url.pathname)) {
+      void realtime.broadcastApi(request, response, corsHeaders(request));
+      return;
+    }
     request.resume();
     const status = request.method === "OPTIONS" ? 204 : 404;
     response.writeHead(status, { ...corsHeaders(request), "content-type": "application/json; charset=utf-8" });
@@ -79,7 +86,13 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   let realtime: Realtime | undefined;
   try {
     await sql`select 1 from auth.users limit 1`;
-    realtime = await startRealtime({ server: api, databaseUrl: options.databaseUrl, keys, log });
+    realtime = await startRealtime({
+      server: api,
+      databaseUrl: options.databaseUrl,
+      keys,
+      privateOnly: options.realtime?.privateOnly === true,
+      log,
+    });
     await listen(api, options.apiPort);
     await listen(mail, options.mailPort);
   } catch (error) {

@@ -39,6 +39,11 @@ export interface LocalSupabaseConfig {
   reset?: boolean;
   /** Changes config.toml's settings for this run only (site URL, rate limits, ...). */
   configure?: (config: SupabaseConfig) => void;
+  /**
+   * `privateOnly`: refuse public Realtime channels, as Supabase's "Allow public access" switch
+   * turned off does (a project setting, not a config.toml key).
+   */
+  realtime?: { privateOnly?: boolean };
   log?: (line: string) => void;
 }
 
@@ -134,6 +139,7 @@ export async function startLocalSupabase(config: LocalSupabaseConfig = {}): Prom
       mailPort: ephemeral ? await freePort() : settings.inbucket.port,
       config: settings,
       stateDir: dataDir,
+      realtime: config.realtime,
       log,
     });
     return {

@@ -19,10 +19,39 @@ interface Delivery {
 const selectKey = (select: string[] | undefined) => (select ? JSON.stringify([...select].sort()) : "");
 
 interface PreparedChange {
+  kind: "postgres_changes";
   change: Change;
   commitTimestamp: string;
   info: TableInfo;
   deliveries: Delivery[];
+}
+
+/** A `realtime.messages` row to broadcast: the topic's channels and the frame's payload, serialized once. */
+interface PreparedBroadcast {
+  kind: "broadcast";
+  hubKey: string;
+  json: string;
+}
+
+const isMessagesTable = (change: Change) => change.relation.schema === "realtime" && change.relation.table === "messages";
+
+/**
+ * A row `realtime.send` wrote, as Supabase Realtime broadcasts it: to the private or the public
+ * topic of that name, the stored payload (jsonb text is JSON) and the row id in `meta`.
+ */
+function broadcastOf(change: Change): PreparedBroadcast | undefined {
+  if (change.type !== "INSERT" || !change.record) return undefined;
+  const value = (name: string) => {
+    const index = change.relation.columns.findIndex((column) => column.name === name);
+    return index === -1 ? undefined : change.record?.[index];
+  };
+  const topic = value("topic");
+  if (value("extension") !== "broadcast" || typeof topic !== "string") return undefined;
+  const hubKey = `${value("private") === "t" ? "private" : "public"}:realtime:${topic}`;
+  const json =
+    `{"type":"broadcast","event":${JSON.stringify(value("event") ?? null)},"payload":${value("payload") ?? "null"},` +
+    `"meta":{"id":${JSON.stringify(value("id") ?? null)}}}`;
+  return { kind: "broadcast", hubKey, json };
 }
 
 function bindingMatches(binding: Binding, change: Change, info: TableInfo): boolean {
@@ -54,59 +83,61 @@ export class Hub {
 
   add(channel: Channel): void {
     this.#channels.add(channel);
-    const peers = this.#byTopic.get(channel.topic) ?? new Set();
+    const peers = this.#byTopic.get(channel.hubKey) ?? new Set();
     peers.add(channel);
-    this.#byTopic.set(channel.topic, peers);
+    this.#byTopic.set(channel.hubKey, peers);
   }
 
   remove(channel: Channel): void {
     if (!this.#channels.delete(channel)) return;
     this.untrack(channel);
-    const peers = this.#byTopic.get(channel.topic);
+    const peers = this.#byTopic.get(channel.hubKey);
     peers?.delete(channel);
-    if (peers?.size === 0) this.#byTopic.delete(channel.topic);
+    if (peers?.size === 0) this.#byTopic.delete(channel.hubKey);
   }
 
   broadcast(sender: Channel, payload: Record<string, unknown>): void {
     const json = JSON.stringify({ ...payload, type: "broadcast" });
-    for (const peer of this.#byTopic.get(sender.topic) ?? []) {
-      if (peer !== sender || sender.broadcast.self) peer.pushRaw("broadcast", json);
+    for (const peer of this.#byTopic.get(sender.hubKey) ?? []) {
+      if ((peer !== sender || sender.broadcast.self) && peer.mayRead("broadcast")) peer.pushRaw("broadcast", json);
     }
   }
 
-  presenceState(topic: string): Record<string, unknown> {
+  presenceState(channel: Channel): Record<string, unknown> {
     const state: Record<string, { metas: Record<string, unknown>[] }> = {};
-    for (const { key, meta } of this.#presence.get(topic)?.values() ?? []) {
+    for (const { key, meta } of this.#presence.get(channel.hubKey)?.values() ?? []) {
       (state[key] ??= { metas: [] }).metas.push(meta);
     }
     return state;
   }
 
   track(channel: Channel, payload: Record<string, unknown>): void {
-    const members = this.#presence.get(channel.topic) ?? new Map();
-    this.#presence.set(channel.topic, members);
+    const members = this.#presence.get(channel.hubKey) ?? new Map();
+    this.#presence.set(channel.hubKey, members);
     const previous = members.get(channel);
     const meta = { ...payload, phx_ref: randomUUID(), ...(previous ? { phx_ref_prev: previous.meta.phx_ref } : {}) };
     members.set(channel, { key: channel.presenceKey, meta });
     this.#presenceDiff(
-      channel.topic,
+      channel.hubKey,
       { [channel.presenceKey]: { metas: [meta] } },
       previous ? { [previous.key]: { metas: [previous.meta] } } : {},
     );
   }
 
   untrack(channel: Channel): void {
-    const members = this.#presence.get(channel.topic);
+    const members = this.#presence.get(channel.hubKey);
     const previous = members?.get(channel);
     if (!members || !previous) return;
     members.delete(channel);
-    if (members.size === 0) this.#presence.delete(channel.topic);
-    this.#presenceDiff(channel.topic, {}, { [previous.key]: { metas: [previous.meta] } });
+    if (members.size === 0) this.#presence.delete(channel.hubKey);
+    this.#presenceDiff(channel.hubKey, {}, { [previous.key]: { metas: [previous.meta] } });
   }
 
-  #presenceDiff(topic: string, joins: Record<string, unknown>, leaves: Record<string, unknown>): void {
+  #presenceDiff(hubKey: string, joins: Record<string, unknown>, leaves: Record<string, unknown>): void {
     const json = JSON.stringify({ joins, leaves });
-    for (const peer of this.#byTopic.get(topic) ?? []) peer.pushRaw("presence_diff", json);
+    for (const peer of this.#byTopic.get(hubKey) ?? []) {
+      if (peer.mayRead("presence")) peer.pushRaw("presence_diff", json);
+    }
   }
 
   /** The text of the `system` error a join's bindings get, if the catalog refuses one. */
@@ -148,11 +179,16 @@ export class Hub {
   }
 
   async #deliver(batch: { transaction: Transaction; change: Change }[]): Promise<void> {
-    const prepared: PreparedChange[] = [];
+    const prepared: (PreparedChange | PreparedBroadcast)[] = [];
     const requests: VisibilityRequest[] = [];
     const subscribed = [...this.#channels].filter((channel) => channel.bindings.length > 0);
     for (const { transaction, change } of batch) {
-      if (subscribed.length === 0) break;
+      if (isMessagesTable(change)) {
+        const broadcast = broadcastOf(change);
+        if (broadcast) prepared.push(broadcast);
+        continue;
+      }
+      if (subscribed.length === 0) continue;
       const info = await this.authorizer.table(change.relation);
       const needsCheck = info.rls && change.type !== "DELETE";
       const deliveries: Delivery[] = [];
@@ -176,10 +212,15 @@ export class Hub {
         }
         deliveries.push({ channel, groups, request });
       }
-      if (deliveries.length > 0) prepared.push({ change, commitTimestamp: transaction.commitTimestamp, info, deliveries });
+      if (deliveries.length > 0)
+        prepared.push({ kind: "postgres_changes", change, commitTimestamp: transaction.commitTimestamp, info, deliveries });
     }
     const visible = requests.length > 0 ? await this.authorizer.visible(requests) : new Set<VisibilityRequest>();
     for (const item of prepared) {
+      if (item.kind === "broadcast") {
+        this.publish(item.hubKey, item.json);
+        continue;
+      }
       const payloads = new Map<string, string>();
       for (const delivery of item.deliveries) {
         const { channel } = delivery;
@@ -197,6 +238,16 @@ export class Hub {
           channel.pushRaw("postgres_changes", `{"ids":${JSON.stringify(group.ids)},"data":${data}}`);
         }
       }
+    }
+  }
+
+  /**
+   * A broadcast from the server side (database row, REST call) to a topic's channels: private ones
+   * only if they passed the read check, nothing after a token's expiry.
+   */
+  publish(hubKey: string, json: string): void {
+    for (const channel of this.#byTopic.get(hubKey) ?? []) {
+      if (channel.mayRead("broadcast") && !isExpired(channel.auth)) channel.pushRaw("broadcast", json);
     }
   }
 

@@ -3,7 +3,9 @@ import type { Duplex } from "node:stream";
 import postgres from "postgres";
 
 /**
- * Logical replication from the `supabase_realtime` publication over a temporary pgoutput slot.
+ * Logical replication from the `supabase_realtime` publication (Postgres Changes) and
+ * `supabase_realtime_messages_publication` (rows for Broadcast) over one temporary pgoutput slot,
+ * so both arrive in a single commit order.
  * Our own small pgoutput reader (rather than postgres.js `subscribe()`) because delivery needs what
  * that helper drops: transaction boundaries with the commit time, and values as Postgres's text
  * output (microsecond timestamps, exact numerics) so they can be shaped as `to_jsonb` would.
@@ -39,7 +41,7 @@ export interface Transaction {
 
 export interface FeedOptions {
   databaseUrl: string;
-  publication: string;
+  publications: string[];
   onTransaction(transaction: Transaction): void;
   log(line: string): void;
 }
@@ -209,9 +211,9 @@ export async function startFeed(options: FeedOptions): Promise<Feed> {
       `CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`,
     );
     const start = String(created?.consistent_point);
-    const publication = options.publication.replace(/'/g, "''");
+    const publications = options.publications.join(",").replace(/'/g, "''");
     const current = (await sql
-      .unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${start} (proto_version '1', publication_names '${publication}')`)
+      .unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${start} (proto_version '1', publication_names '${publications}')`)
       .writable()) as unknown as Duplex;
     stream = current;
     current.on("data", (data: Buffer) => {
@@ -232,7 +234,7 @@ export async function startFeed(options: FeedOptions): Promise<Feed> {
       options.log("realtime: replication stream closed; reconnecting");
       scheduleReconnect();
     });
-    options.log(`realtime: streaming publication ${options.publication} from ${start}`);
+    options.log(`realtime: streaming publications ${options.publications.join(", ")} from ${start}`);
   };
 
   const scheduleReconnect = () => {

@@ -1,11 +1,13 @@
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import postgres from "postgres";
 import { WebSocketServer } from "ws";
 import type { AuthKeys } from "../auth/keys.ts";
 import { Authorizer } from "./authorization.ts";
+import { ChannelPolicies } from "./channel-policies.ts";
 import { Hub } from "./hub.ts";
 import { parseVsn } from "./protocol.ts";
+import { createBroadcastApi } from "./rest-broadcast.ts";
 import { type Feed, startFeed } from "./replication-feed.ts";
 import { Session } from "./session.ts";
 
@@ -22,10 +24,14 @@ export interface RealtimeOptions {
   /** Superuser URL: replication and `set role` for the visibility checks need it. */
   databaseUrl: string;
   keys: AuthKeys;
+  /** Refuse public channels: only private ones, authorized by `realtime.messages` policies. */
+  privateOnly?: boolean;
   log(line: string): void;
 }
 
 export interface Realtime {
+  /** `POST /realtime/v1/api/broadcast[/<topic>/events/<event>]`; `headers` are the reply's CORS headers. */
+  broadcastApi(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,11 +51,12 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
     connection: { application_name: "embedded-realtime", TimeZone: "UTC" } as Record<string, string>,
   });
   const hub = new Hub(new Authorizer(sql), options.log);
+  const policies = new ChannelPolicies(sql);
   let feed: Feed;
   try {
     feed = await startFeed({
       databaseUrl: options.databaseUrl,
-      publication: "supabase_realtime",
+      publications: ["supabase_realtime", "supabase_realtime_messages_publication"],
       onTransaction: (transaction) => hub.enqueue(transaction),
       log: options.log,
     });
@@ -78,7 +85,16 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const session = new Session({ socket: ws, vsn, apiKey, keys: options.keys, hub, log: options.log });
+      const session = new Session({
+        socket: ws,
+        vsn,
+        apiKey,
+        keys: options.keys,
+        hub,
+        policies,
+        privateOnly: options.privateOnly === true,
+        log: options.log,
+      });
       sessions.add(session);
       let idle = setTimeout(() => ws.terminate(), IDLE_TIMEOUT_MS);
       ws.on("message", (data, isBinary) => {
@@ -99,6 +115,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
   options.log(`realtime: ws on ${REALTIME_PATH}`);
 
   return {
+    broadcastApi: createBroadcastApi({ keys: options.keys, hub, policies, log: options.log }),
     async stop() {
       options.server.off("upgrade", onUpgrade);
       for (const session of sessions) session.close();

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { WebSocket } from "ws";
 import type { AuthKeys } from "../auth/keys.ts";
+import type { ChannelPolicies, Extension, Policies } from "./channel-policies.ts";
 import { type Filter, parseFilters, parseSelect } from "./filters.ts";
 import type { Hub } from "./hub.ts";
 import { decode, encode, encodeRaw, type Message, type Vsn } from "./protocol.ts";
@@ -74,6 +75,11 @@ function parseBindings(value: unknown): { bindings: Binding[]; error?: string } 
   return { bindings };
 }
 
+const presenceEnabled = (config: Record<string, unknown>) =>
+  (config.presence as Record<string, unknown> | undefined)?.enabled === true;
+
+const unauthorized = (topic: string) => `You do not have permissions to read from this Channel topic: ${topic}`;
+
 export class Channel {
   #timer: NodeJS.Timeout | undefined;
 
@@ -85,10 +91,26 @@ export class Channel {
     readonly bindings: Binding[],
     readonly broadcast: { self: boolean; ack: boolean },
     readonly presenceKey: string,
+    /** Set for private channels only: what the subscriber's `realtime.messages` policies allow. */
+    public policies: Policies | undefined,
   ) {}
 
   get subTopic(): string {
     return this.topic.replace(/^realtime:/, "");
+  }
+
+  get isPrivate(): boolean {
+    return this.policies !== undefined;
+  }
+
+  /** Private and public channels of one name are separate topics, as on Supabase. */
+  get hubKey(): string {
+    return `${this.isPrivate ? "private" : "public"}:${this.topic}`;
+  }
+
+  /** Public channels carry everything; private ones what their read policies let through. */
+  mayRead(extension: Extension): boolean {
+    return this.policies === undefined || this.policies.read[extension];
   }
 
   push(event: string, payload: Record<string, unknown>, ref: string | null = null): void {
@@ -125,6 +147,9 @@ export interface SessionOptions {
   apiKey: string;
   keys: AuthKeys;
   hub: Hub;
+  policies: ChannelPolicies;
+  /** Refuse public channels (Supabase's per-project "private channels only" setting). */
+  privateOnly: boolean;
   log(line: string): void;
 }
 
@@ -190,12 +215,13 @@ export class Session {
       case "access_token":
         return this.#renewToken(channel, message.payload.access_token);
       case "broadcast":
+        // A private channel without the INSERT policy: dropped without a reply, as on Supabase.
+        if (!(await this.#mayWrite(channel, "broadcast"))) return;
         this.options.hub.broadcast(channel, message.payload);
         if (channel.broadcast.ack) this.#reply(message, "ok", {});
         return;
       case "presence":
-        this.#presence(channel, message);
-        return;
+        return this.#presence(channel, message);
       default:
         return;
     }
@@ -211,10 +237,9 @@ export class Session {
       this.#reply(message, "error", { reason: "TopicNameRequired: You must provide a topic name" });
       return;
     }
-    if (config.private === true) {
-      this.#reply(message, "error", {
-        reason: "PrivateChannelsUnsupported: the embedded Realtime server has no realtime.messages policies",
-      });
+    const isPrivate = config.private === true;
+    if (!isPrivate && this.options.privateOnly) {
+      this.#reply(message, "error", { reason: "PrivateOnly: This project only allows private channels" });
       return;
     }
     const token =
@@ -225,6 +250,17 @@ export class Session {
     if (!result.ok) {
       this.#reply(message, "error", { reason: result.reason });
       return;
+    }
+    const subTopic = message.topic.replace(/^realtime:/, "");
+    let policies: Policies | undefined;
+    if (isPrivate) {
+      const read = await this.#readPolicies(result.auth, subTopic);
+      // Supabase checks presence only when the join enables it, so it cannot authorize a join alone then.
+      if (!read || !(read.broadcast || (read.presence && presenceEnabled(config)))) {
+        this.#reply(message, "error", { reason: `Unauthorized: ${unauthorized(subTopic)}` });
+        return;
+      }
+      policies = { read, write: {} };
     }
     const previous = this.channels.get(message.topic);
     if (previous) {
@@ -245,6 +281,7 @@ export class Session {
       bindings,
       { self: broadcastConfig.self === true, ack: broadcastConfig.ack === true },
       typeof presenceConfig.key === "string" && presenceConfig.key !== "" ? presenceConfig.key : randomUUID(),
+      policies,
     );
     this.channels.set(message.topic, channel);
     this.options.hub.add(channel);
@@ -266,9 +303,33 @@ export class Session {
         channel: channel.subTopic,
       });
     }
-    if (presenceConfig.enabled === true) {
-      channel.push("presence_state", this.options.hub.presenceState(channel.topic));
+    if (presenceEnabled(config) && channel.mayRead("presence")) {
+      channel.push("presence_state", this.options.hub.presenceState(channel));
     }
+  }
+
+  /** Undefined when a policy fails (raises, or calls what the role may not execute): refused, as on Supabase. */
+  async #readPolicies(auth: Auth, topic: string): Promise<Policies["read"] | undefined> {
+    try {
+      return await this.options.policies.read(auth, topic);
+    } catch (error) {
+      this.options.log(`realtime: RlsPolicyError on ${topic}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  async #mayWrite(channel: Channel, extension: Extension): Promise<boolean> {
+    const { policies } = channel;
+    if (!policies) return true;
+    if (policies.write[extension] === undefined) {
+      try {
+        policies.write[extension] = await this.options.policies.write(channel.auth, channel.subTopic, extension);
+      } catch (error) {
+        this.options.log(`realtime: RlsPolicyError on ${channel.subTopic}: ${(error as Error).message}`);
+        return false;
+      }
+    }
+    return policies.write[extension] === true;
   }
 
   async #renewToken(channel: Channel, token: unknown): Promise<void> {
@@ -278,6 +339,17 @@ export class Session {
     if (!result.ok) {
       this.#fail(channel, result.reason.replace(/^[A-Za-z]+: /, ""));
       return;
+    }
+    if (channel.policies) {
+      const read = await this.#readPolicies(result.auth, channel.subTopic);
+      if (this.channels.get(channel.topic) !== channel) return;
+      const before = channel.policies.read;
+      const now = read ?? { broadcast: false, presence: false };
+      if ((before.broadcast && !now.broadcast) || (before.presence && !now.presence)) {
+        this.#fail(channel, `You no longer have permission to read from this Channel topic: ${channel.subTopic}`);
+        return;
+      }
+      channel.policies = { read: now, write: {} };
     }
     channel.auth = result.auth;
     channel.armExpiry((expired) => this.#fail(expired, expiredMessage(expired.auth.exp)));
@@ -295,9 +367,13 @@ export class Session {
     channel.push("phx_error", {}, channel.joinRef);
   }
 
-  #presence(channel: Channel, message: Message): void {
+  async #presence(channel: Channel, message: Message): Promise<void> {
     const event = message.payload.event;
     if (event === "track") {
+      if (!(await this.#mayWrite(channel, "presence"))) {
+        this.#reply(message, "error", {});
+        return;
+      }
       const meta = message.payload.payload;
       this.options.hub.track(channel, typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>) : {});
       this.#reply(message, "ok", {});

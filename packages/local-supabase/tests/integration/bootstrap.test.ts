@@ -136,3 +136,77 @@ describe("supabase_realtime publication and extensions", () => {
     expect(row?.wal_level).toBe("logical");
   });
 });
+
+describe("the realtime schema apps write policies and triggers against", () => {
+  it("realtime.send stores a private broadcast row whose payload carries the row id", async () => {
+    await db.sql`select realtime.send(${db.sql.json({ text: "hi" })}, 'greet', 'room-send')`;
+    const [row] = await db.sql`
+      select id::text, topic, extension, event, payload, private from realtime.messages where topic = 'room-send'`;
+    expect(row).toMatchObject({ topic: "room-send", extension: "broadcast", event: "greet", private: true });
+    expect(row?.payload).toEqual({ text: "hi", id: row?.id });
+    await db.sql`select realtime.send(${db.sql.json({ id: "mine" })}, 'greet', 'room-send-public', false)`;
+    const [open] = await db.sql`select payload, private from realtime.messages where topic = 'room-send-public'`;
+    expect(open).toEqual({ payload: { id: "mine" }, private: false });
+  });
+
+  it("realtime.broadcast_changes sends Supabase's payload shape for a row trigger", async () => {
+    await db.sql.unsafe(`
+      create table public.bootstrap_rows (id int primary key, body text);
+      create function public.bootstrap_rows_broadcast() returns trigger language plpgsql as $$
+      begin
+        perform realtime.broadcast_changes('rows:' || coalesce(new.id, old.id), tg_op, tg_op, tg_table_name,
+                                           tg_table_schema, new, old);
+        return null;
+      end $$;
+      create trigger bootstrap_rows_broadcast after insert or update or delete on public.bootstrap_rows
+        for each row execute function public.bootstrap_rows_broadcast();
+      insert into public.bootstrap_rows values (1, 'a');
+      update public.bootstrap_rows set body = 'b';
+      delete from public.bootstrap_rows;`);
+    const rows = await db.sql`
+      select event, payload - 'id' as payload, private from realtime.messages where topic = 'rows:1'
+       order by inserted_at, event desc`;
+    const shape = (operation: string, record: unknown, old: unknown) => ({
+      event: operation,
+      private: true,
+      payload: { operation, table: "bootstrap_rows", schema: "public", record, old_record: old },
+    });
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        shape("INSERT", { id: 1, body: "a" }, null),
+        shape("UPDATE", { id: 1, body: "b" }, { id: 1, body: "a" }),
+        shape("DELETE", null, { id: 1, body: "b" }),
+      ]),
+    );
+    expect(rows).toHaveLength(3);
+  });
+
+  it("lets authenticated use realtime.messages only as its policies allow, realtime.topic() naming the topic", async () => {
+    const asUser = <T>(run: (tx: typeof db.sql) => Promise<T>) =>
+      db.sql.begin(async (tx) => {
+        await tx`select set_config('role', 'authenticated', true),
+                        set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+        return run(tx as unknown as typeof db.sql);
+      });
+    // Without a policy the insert is refused, and realtime.send turns that into a warning.
+    await asUser((tx) => tx`select realtime.send('{}'::jsonb, 'e', 'room-policy')`);
+    await expect(
+      asUser((tx) => tx`insert into realtime.messages (topic, extension) values ('room-policy', 'broadcast')`),
+    ).rejects.toThrow(/row-level security/);
+    await db.sql`
+      create policy "room writers" on realtime.messages for insert to authenticated
+        with check (realtime.topic() = 'room-policy' and extension = 'broadcast')`;
+    await db.sql`
+      create policy "room readers" on realtime.messages for select to authenticated
+        using (realtime.topic() = 'room-policy')`;
+    await asUser((tx) => tx`select realtime.send('{"n":1}'::jsonb, 'e', 'room-policy')`);
+    const seen = await asUser(async (tx) => {
+      await tx`select set_config('realtime.topic', 'room-policy', true)`;
+      return tx`select payload ->> 'n' as n from realtime.messages where topic = 'room-policy'`;
+    });
+    expect(seen).toEqual([{ n: "1" }]);
+    const hidden = await asUser((tx) => tx`select 1 from realtime.messages where topic = 'room-policy'`);
+    expect(hidden).toEqual([]);
+    expect(await db.sql`select count(*)::int as n from realtime.messages where topic = 'room-policy'`).toEqual([{ n: 1 }]);
+  });
+});
