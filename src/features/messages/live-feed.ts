@@ -1,18 +1,45 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import type { ConnectionState, MessageChange } from "~/lib/realtime-feed";
+import type { RealtimeChannel } from "@supabase/realtime-js";
 import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes, toIsoMicros } from "~/lib/domain/messages";
+import { MESSAGE_EVENT } from "~/lib/domain/realtime-topics";
 import { getChangesSince, getRealtimeAccess, getUsernames } from "./messages.api";
+
+/** What the page shows about the live connection. */
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
+
+/** A row of public.messages as the trigger broadcasts it (to_jsonb: snake_case, ISO timestamps). */
+interface MessageRow {
+  id: string;
+  author_id: string;
+  recipient_id: string | null;
+  is_announcement: boolean;
+  body: string;
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+
+/** The payload realtime.broadcast_changes sends: the new row, or for a DELETE the old one. */
+interface MessageChange {
+  operation: "INSERT" | "UPDATE" | "DELETE";
+  record: MessageRow | null;
+  old_record: MessageRow | null;
+}
+
+const offline = () => typeof navigator !== "undefined" && navigator.onLine === false;
 
 /** Which messages a view shows: the public feed, or one conversation. */
 export type FeedScope = (message: FeedMessage) => boolean;
 
 /**
- * The messages a page shows, kept current: the server-rendered page, then Realtime changes applied
- * by id (an optimistic copy, its echo and a catch-up fetch all land on the same key, so nothing is
- * shown twice), then after every (re)subscription whatever changed since the newest cursor.
+ * The messages a page shows, kept current: the server-rendered page, then the changes the database
+ * broadcasts to the page's private topic, applied by id (an optimistic copy, its echo and a
+ * catch-up fetch all land on the same key, so nothing is shown twice), then after every
+ * (re)subscription whatever changed since the newest cursor: Broadcast keeps nothing for a
+ * socket that was away.
  */
-export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: FeedScope) {
+export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: FeedScope, topic: () => string | undefined) {
   const [byId, setById] = createStore<Record<string, FeedMessage>>({});
   const [names, setNames] = createStore<Record<string, string>>({});
   const [state, setState] = createSignal<ConnectionState>("connecting");
@@ -77,24 +104,24 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
   }
 
   async function apply(change: MessageChange) {
-    const { row } = change;
-    if (change.type === "DELETE") {
-      const known = all().get(row.id);
+    if (change.operation === "DELETE") {
+      const known = change.old_record && all().get(change.old_record.id);
       // A hard delete (an admin cleaning up) hides the message like a tombstone would.
       if (known) merge([{ ...known, body: "", deletedAt: known.deletedAt ?? toIsoMicros(new Date().toISOString()) }]);
       return;
     }
-    if (!row.author_id || !row.created_at) return;
-    const [authorName, recipientName] = await Promise.all([nameOf(row.author_id), nameOf(row.recipient_id ?? null)]);
+    const row = change.record;
+    if (!row?.id || !row.author_id || !row.created_at) return;
+    const [authorName, recipientName] = await Promise.all([nameOf(row.author_id), nameOf(row.recipient_id)]);
     merge([
       {
         id: row.id,
         authorId: row.author_id,
         authorName: authorName ?? "…",
-        recipientId: row.recipient_id ?? null,
+        recipientId: row.recipient_id,
         recipientName,
-        isAnnouncement: row.is_announcement ?? false,
-        body: row.body ?? "",
+        isAnnouncement: row.is_announcement,
+        body: row.body,
         createdAt: toIsoMicros(row.created_at),
         editedAt: row.edited_at ? toIsoMicros(row.edited_at) : null,
         deletedAt: row.deleted_at ? toIsoMicros(row.deleted_at) : null,
@@ -107,23 +134,55 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
   let applying = Promise.resolve();
 
   onMount(() => {
-    let connection: { close(): void } | undefined;
+    const name = topic();
+    if (!name) return;
     let unmounted = false;
+    let subscribed = false;
+    let leave = () => {};
+    const catchUpOrRetry = () => void catchUp().catch(() => setState("reconnecting"));
+    // realtime-js reconnects and rejoins by itself; these only keep the badge honest and catch up
+    // after a sleep, when the socket may look open although events were missed.
+    const onOffline = () => setState("offline");
+    const onVisible = () => {
+      if (document.visibilityState === "visible" && subscribed) catchUpOrRetry();
+    };
+    window.addEventListener("offline", onOffline);
+    document.addEventListener("visibilitychange", onVisible);
     onCleanup(() => {
       unmounted = true;
-      connection?.close();
+      window.removeEventListener("offline", onOffline);
+      document.removeEventListener("visibilitychange", onVisible);
+      leave();
     });
-    void import("~/lib/realtime-feed").then(({ connectLiveFeed }) => {
-      if (unmounted) return;
-      connection = connectLiveFeed({
-        getAccess: () => getRealtimeAccess(),
-        onChange: (change) => {
-          applying = applying.then(() => apply(change)).catch(() => undefined);
-        },
-        onState: setState,
-        onSubscribed: () => void catchUp().catch(() => setState("reconnecting")),
+    void import("~/lib/realtime")
+      .then(async ({ useRealtime }) => {
+        if (unmounted) return;
+        const realtime = useRealtime(() => getRealtimeAccess());
+        leave = realtime.release;
+        const client = await realtime.client;
+        if (unmounted) return;
+        const channel: RealtimeChannel = client
+          .channel(name, { config: { private: true } })
+          .on("broadcast", { event: MESSAGE_EVENT }, (message) => {
+            const change = message.payload as MessageChange;
+            applying = applying.then(() => apply(change)).catch(() => undefined);
+          })
+          .subscribe((status) => {
+            subscribed = status === "SUBSCRIBED";
+            if (subscribed) {
+              setState("live");
+              catchUpOrRetry();
+            } else if (!unmounted) {
+              // CLOSED: the server ended the channel (the token expired or was revoked): a signed-out
+              // session stops receiving here and the page says so.
+              setState(status === "CLOSED" || offline() ? "offline" : "reconnecting");
+            }
+          });
+        leave = () => void client.removeChannel(channel).finally(realtime.release);
+      })
+      .catch(() => {
+        if (!unmounted) setState(offline() ? "offline" : "reconnecting");
       });
-    });
   });
 
   return { messages: visible, state, has: (id: string) => all().has(id) };

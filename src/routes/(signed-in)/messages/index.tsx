@@ -5,6 +5,7 @@ import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
 import type { FeedCursor } from "~/lib/domain/messages";
+import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 import { getFeed } from "~/features/messages/messages.api";
 import { usePendingMessages } from "~/features/messages/pending-messages";
 import { SendForm } from "~/features/messages/send-form";
@@ -27,6 +28,7 @@ export default function MessagesPage() {
     () => feed()?.messages,
     (message) =>
       message.recipientId === null && (before() === null || feed()?.messages.some((m) => m.id === message.id) === true),
+    () => FEED_TOPIC,
   );
   const pending = usePendingMessages(live.has);
   return (

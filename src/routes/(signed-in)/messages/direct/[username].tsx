@@ -4,6 +4,7 @@ import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
 import { getConversation } from "~/features/messages/messages.api";
+import { conversationTopic } from "~/lib/domain/realtime-topics";
 import { usePendingMessages } from "~/features/messages/pending-messages";
 import { SendForm } from "~/features/messages/send-form";
 
@@ -19,6 +20,10 @@ export default function ConversationPage() {
     (message) => {
       const other = conversation()?.other.id;
       return !!other && message.recipientId !== null && (message.authorId === other || message.recipientId === other);
+    },
+    () => {
+      const current = conversation();
+      return current && conversationTopic(current.me.id, current.other.id);
     },
   );
   const pending = usePendingMessages(live.has, () => conversation()?.other.username);
