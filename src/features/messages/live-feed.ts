@@ -1,15 +1,20 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import type { RealtimeChannel } from "@supabase/realtime-js";
-import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes, toIsoMicros } from "~/lib/domain/messages";
-import { MESSAGE_EVENT } from "~/lib/domain/realtime-topics";
+import {
+  compareNewestFirst,
+  type FeedCursor,
+  type FeedMessage,
+  supersedes,
+  toIsoMicros,
+  USERNAMES_PER_REQUEST,
+} from "~/lib/domain/messages";
 import { getChangesSince, getRealtimeAccess, getUsernames } from "./messages.api";
 
 /** What the page shows about the live connection. */
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
 
 /** A row of public.messages as the trigger broadcasts it (to_jsonb: snake_case, ISO timestamps). */
-interface MessageRow {
+export interface MessageRow {
   id: string;
   author_id: string;
   recipient_id: string | null;
@@ -21,11 +26,26 @@ interface MessageRow {
 }
 
 /** The payload realtime.broadcast_changes sends: the new row, or for a DELETE the old one. */
-interface MessageChange {
+export interface MessageChange {
   operation: "INSERT" | "UPDATE" | "DELETE";
   record: MessageRow | null;
   old_record: MessageRow | null;
 }
+
+/** What a page shares on its topic besides the messages. */
+export interface LiveFeedSharing {
+  /** The signed-in user: the presence key and the sender of typing events. */
+  me: () => string | undefined;
+  /** Track this tab in the topic's presence (the public feed: who is online). */
+  presence?: boolean;
+  /** Send and show typing (a conversation): Broadcast between the two, never stored. */
+  typing?: boolean;
+}
+
+/** At most one typing event per this long while the user types. */
+const TYPING_SEND_EVERY_MS = 2_000;
+/** The other's "is typing…" goes away this long after their last typing event. */
+const TYPING_SHOWN_MS = 4_000;
 
 const offline = () => typeof navigator !== "undefined" && navigator.onLine === false;
 
@@ -39,8 +59,18 @@ export type FeedScope = (message: FeedMessage) => boolean;
  * (re)subscription whatever changed since the newest cursor: Broadcast keeps nothing for a
  * socket that was away.
  */
-export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: FeedScope, topic: () => string | undefined) {
+export function createLiveFeed(
+  initial: () => FeedMessage[] | undefined,
+  scope: FeedScope,
+  topic: () => string | undefined,
+  sharing?: LiveFeedSharing,
+) {
   const [byId, setById] = createStore<Record<string, FeedMessage>>({});
+  const [onlineIds, setOnlineIds] = createSignal<string[]>([]);
+  const [typingId, setTypingId] = createSignal<string | null>(null);
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  let sendTyping: (() => void) | undefined;
+  let lastTypingSent = 0;
   const [names, setNames] = createStore<Record<string, string>>({});
   const [state, setState] = createSignal<ConnectionState>("connecting");
   let syncedAt: string | null = null;
@@ -95,6 +125,13 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
     merge(result.messages);
   }
 
+  /** Names of users present on the topic, asked for in as few requests as the server allows. */
+  async function learnNames(ids: string[]) {
+    const unknown = ids.filter((id) => !knownName(id));
+    for (let i = 0; i < unknown.length; i += USERNAMES_PER_REQUEST)
+      setNames(await getUsernames(unknown.slice(i, i + USERNAMES_PER_REQUEST)));
+  }
+
   async function nameOf(id: string | null): Promise<string | null> {
     if (!id) return null;
     const known = knownName(id);
@@ -112,6 +149,7 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
     }
     const row = change.record;
     if (!row?.id || !row.author_id || !row.created_at) return;
+    if (change.operation === "INSERT" && row.author_id === typingId()) setTypingId(null);
     const [authorName, recipientName] = await Promise.all([nameOf(row.author_id), nameOf(row.recipient_id)]);
     merge([
       {
@@ -154,20 +192,20 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
       document.removeEventListener("visibilitychange", onVisible);
       leave();
     });
-    void import("~/lib/realtime")
-      .then(async ({ useRealtime }) => {
+    void import("./live-channel")
+      .then(({ joinLiveChannel }) => {
         if (unmounted) return;
-        const realtime = useRealtime(() => getRealtimeAccess());
-        leave = realtime.release;
-        const client = await realtime.client;
-        if (unmounted) return;
-        const channel: RealtimeChannel = client
-          .channel(name, { config: { private: true } })
-          .on("broadcast", { event: MESSAGE_EVENT }, (message) => {
-            const change = message.payload as MessageChange;
+        const me = sharing?.me();
+        const channel = joinLiveChannel({
+          topic: name,
+          me,
+          presence: !!sharing?.presence && !!me,
+          typing: !!sharing?.typing && !!me,
+          getAccess: () => getRealtimeAccess(),
+          onChange: (change) => {
             applying = applying.then(() => apply(change)).catch(() => undefined);
-          })
-          .subscribe((status) => {
+          },
+          onStatus: (status) => {
             subscribed = status === "SUBSCRIBED";
             if (subscribed) {
               setState("live");
@@ -177,13 +215,41 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
               // session stops receiving here and the page says so.
               setState(status === "CLOSED" || offline() ? "offline" : "reconnecting");
             }
-          });
-        leave = () => void client.removeChannel(channel).finally(realtime.release);
+          },
+          onPresence: (ids) => {
+            setOnlineIds(ids);
+            void learnNames(ids).catch(() => undefined);
+          },
+          onTyping: (from) => {
+            setTypingId(from);
+            clearTimeout(typingTimer);
+            typingTimer = setTimeout(() => setTypingId(null), TYPING_SHOWN_MS);
+          },
+        });
+        sendTyping = channel.sendTyping;
+        leave = () => {
+          sendTyping = undefined;
+          clearTimeout(typingTimer);
+          channel.leave();
+        };
       })
       .catch(() => {
         if (!unmounted) setState(offline() ? "offline" : "reconnecting");
       });
   });
 
-  return { messages: visible, state, has: (id: string) => all().has(id) };
+  /** Who has the page's topic open now, each once, by name (while a name is unknown, "…"). */
+  const online = createMemo(() => onlineIds().map((id) => ({ id, name: names[id] ?? knownName(id) ?? "…" })));
+  /** The user typing on the page's topic (a conversation: the other participant), if any. */
+  const typing = typingId;
+
+  /** Call on every keystroke: sends a typing event at most every TYPING_SEND_EVERY_MS. */
+  function notifyTyping() {
+    const now = Date.now();
+    if (!sendTyping || now - lastTypingSent < TYPING_SEND_EVERY_MS) return;
+    lastTypingSent = now;
+    sendTyping();
+  }
+
+  return { messages: visible, state, has: (id: string) => all().has(id), online, typing, notifyTyping };
 }
