@@ -4,7 +4,7 @@ import { Show } from "solid-js";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
-import { OnlineNow } from "~/features/messages/presence";
+import { OnlineNow } from "~/features/messages/online-now";
 import type { FeedCursor } from "~/lib/domain/messages";
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 import { getFeed } from "~/features/messages/messages.api";

@@ -3,7 +3,7 @@ import { A, createAsync, type RouteDefinition, useParams } from "@solidjs/router
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
-import { TypingNotice } from "~/features/messages/presence";
+import { TypingNotice } from "~/features/messages/typing-notice";
 import { getConversation } from "~/features/messages/messages.api";
 import { conversationTopic } from "~/lib/domain/realtime-topics";
 import { usePendingMessages } from "~/features/messages/pending-messages";
