@@ -49,9 +49,18 @@ export function joinLiveChannel(
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let lastTypingSent = 0;
 
+  function knownName(id: string): string | undefined {
+    if (feed.names[id]) return feed.names[id];
+    for (const message of feed.initial() ?? []) {
+      if (message.authorId === id) return message.authorName;
+      if (message.recipientId === id && message.recipientName) return message.recipientName;
+    }
+    return undefined;
+  }
+
   async function nameOf(id: string | null): Promise<string | null> {
     if (!id) return null;
-    const known = feed.knownName(id);
+    const known = knownName(id);
     if (known) return known;
     const found = await getUsernames([id]);
     feed.setNames(found);
@@ -60,7 +69,7 @@ export function joinLiveChannel(
 
   /** Names of users present on the topic, asked for in as few requests as the server allows. */
   async function learnNames(ids: string[]) {
-    const unknown = ids.filter((id) => !feed.knownName(id));
+    const unknown = ids.filter((id) => !knownName(id));
     for (let i = 0; i < unknown.length; i += USERNAMES_PER_REQUEST)
       feed.setNames(await getUsernames(unknown.slice(i, i + USERNAMES_PER_REQUEST)));
   }
@@ -117,9 +126,15 @@ export function joinLiveChannel(
       });
       if (options.presence) {
         joined.on("presence", { event: "sync" }, () => {
-          const ids = Object.keys(joined.presenceState()).sort();
-          feed.setOnline(ids);
-          void learnNames(ids).catch(() => undefined);
+          const ids = Object.keys(joined.presenceState());
+          const show = () =>
+            feed.setOnline(
+              ids
+                .map((id) => ({ id, name: knownName(id) ?? "…" }))
+                .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+            );
+          show();
+          void learnNames(ids).then(show, () => undefined);
         });
       }
       if (options.typing) {

@@ -23,11 +23,13 @@ export type FeedScope = (message: FeedMessage) => boolean;
 export interface LiveFeedState {
   merge(messages: FeedMessage[]): void;
   known(id: string): FeedMessage | undefined;
-  knownName(id: string): string | undefined;
+  initial(): FeedMessage[] | undefined;
+  names: Record<string, string>;
   setNames(names: Record<string, string>): void;
   catchUp(): Promise<void>;
   setState(state: ConnectionState): void;
-  setOnline(ids: string[]): void;
+  /** Who has the topic open, each once, by name. */
+  setOnline(users: { id: string; name: string }[]): void;
   setTyping(id: string | null): void;
   typing(): string | null;
 }
@@ -49,7 +51,7 @@ export function createLiveFeed(
   const [byId, setById] = createStore<Record<string, FeedMessage>>({});
   const [names, setNames] = createStore<Record<string, string>>({});
   const [state, setState] = createSignal<ConnectionState>("connecting");
-  const [onlineIds, setOnline] = createSignal<string[]>([]);
+  const [online, setOnline] = createSignal<{ id: string; name: string }[]>([]);
   const [typing, setTyping] = createSignal<string | null>(null);
   let notify: (() => void) | undefined;
   let syncedAt: string | null = null;
@@ -89,19 +91,11 @@ export function createLiveFeed(
     return newest ? { createdAt: newest.createdAt, id: newest.id } : null;
   }
 
-  function knownName(id: string): string | undefined {
-    if (names[id]) return names[id];
-    for (const message of initial() ?? []) {
-      if (message.authorId === id) return message.authorName;
-      if (message.recipientId === id && message.recipientName) return message.recipientName;
-    }
-    return undefined;
-  }
-
   const feed: LiveFeedState = {
     merge,
     known: (id) => all().get(id),
-    knownName,
+    initial,
+    names,
     setNames,
     async catchUp() {
       const result = await getChangesSince(newestCursor(), syncedAt);
@@ -139,9 +133,6 @@ export function createLiveFeed(
       () => setState("reconnecting"),
     );
   });
-
-  /** Who has the page's topic open now, each once, by name (while a name is unknown, "…"). */
-  const online = createMemo(() => onlineIds().map((id) => ({ id, name: names[id] ?? knownName(id) ?? "…" })));
 
   return {
     messages: visible,
