@@ -134,7 +134,12 @@ export function joinLiveChannel(
                 .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
             );
           show();
-          void learnNames(ids).then(show, () => undefined);
+          // A failed lookup (a busy server) is asked again, a few times, rather than leaving "…".
+          const learn = (tries: number): Promise<void> =>
+            learnNames(ids).then(show, () =>
+              tries > 1 ? new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => learn(tries - 1)) : undefined,
+            );
+          void learn(3);
         });
       }
       if (options.typing) {
