@@ -49,6 +49,20 @@ const ConfigToml = v.object({
     enable_signup: v.optional(v.boolean(), true),
     minimum_password_length: v.optional(v.number(), 6),
     rate_limit: v.optional(v.record(v.string(), v.number()), {}),
+    // The CLI's defaults: TOTP off unless config.toml turns it on (GoTrue alone defaults to on).
+    mfa: v.optional(
+      v.object({
+        max_enrolled_factors: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 10),
+        totp: v.optional(
+          v.object({
+            enroll_enabled: v.optional(v.boolean(), false),
+            verify_enabled: v.optional(v.boolean(), false),
+          }),
+          {},
+        ),
+      }),
+      {},
+    ),
     email: v.optional(
       v.object({
         enable_signup: v.optional(v.boolean(), true),

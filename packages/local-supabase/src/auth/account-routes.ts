@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import * as v from "valibot";
 import type { AuthContext } from "./context.ts";
-import { badRequest, unprocessable } from "./errors.ts";
+import { badRequest, unauthorized, unprocessable } from "./errors.ts";
 import { exchangeAuthCode, readPkceParams } from "./flow-state.ts";
 import { type AuthRequest, empty, json, type Reply, readBodyAs } from "./http.ts";
 import { redirectTarget } from "./redirects.ts";
-import { authenticate, issueSession, type LogoutScope, logout, refreshSession } from "./sessions.ts";
+import { type Authenticated, authenticate, issueSession, type LogoutScope, logout, refreshSession } from "./sessions.ts";
 import {
   asJson,
   createUser,
@@ -164,9 +164,27 @@ const UpdateUserBody = v.object({
   code_challenge_method: optionalString,
 });
 
+/** A stolen aal1 session of a user with a second factor must not be able to take the account over. */
+async function requireAal2ForCredentials(
+  context: AuthContext,
+  who: Authenticated,
+  body: { email?: string | null; password?: string | null; phone?: string | null },
+): Promise<void> {
+  if (who.aal === "aal2") return;
+  const changesEmail = !!body.email && body.email.trim().toLowerCase() !== (who.user.email ?? "").toLowerCase();
+  const changesPhone = !!body.phone && body.phone !== (who.user.phone ?? "");
+  if (!body.password && !changesEmail && !changesPhone) return;
+  const [verified] = await context.sql`
+    select 1 from auth.mfa_factors where user_id = ${who.user.id} and status = 'verified' limit 1`;
+  if (verified) {
+    throw unauthorized("insufficient_aal", "AAL2 session is required to update email or password when MFA is enabled.");
+  }
+}
+
 export async function updateUser(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const who = await authenticate(context, request.headers.authorization);
   const body = await readBodyAs(request, UpdateUserBody);
+  await requireAal2ForCredentials(context, who, body);
   if (body.phone) throw unprocessable("phone_provider_disabled", "Phone changes are not supported");
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const user = who.user;

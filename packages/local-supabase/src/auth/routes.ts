@@ -13,6 +13,7 @@ import { otp, recover, verifyGet, verifyPost } from "./email-routes.ts";
 import type { AuthRequest, Reply } from "./http.ts";
 import { authorize, LOCAL_PROVIDER_PATH, providerCallback, providerPage } from "./local-provider.ts";
 import { health, jwksDocument, settings } from "./meta-routes.ts";
+import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from "./mfa-routes.ts";
 
 /**
  * Who may call a route. `open` routes are reached by browsers following links (Supabase's gateway
@@ -29,6 +30,9 @@ export interface Route {
 }
 
 const adminUser = /^\/admin\/users\/[^/]+$/;
+const factor = /^\/factors\/[^/]+$/;
+const factorChallenge = /^\/factors\/[^/]+\/challenge$/;
+const factorVerify = /^\/factors\/[^/]+\/verify$/;
 
 export const routes: Route[] = [
   { method: "GET", path: "/health", access: "open", handle: health },
@@ -39,6 +43,10 @@ export const routes: Route[] = [
   { method: "GET", path: "/user", access: "apikey", handle: getUser },
   { method: "PUT", path: "/user", access: "apikey", handle: updateUser },
   { method: "POST", path: "/logout", access: "apikey", handle: signOut },
+  { method: "POST", path: "/factors", access: "apikey", handle: enrollFactor },
+  { method: "POST", path: factorChallenge, access: "apikey", handle: challengeFactor },
+  { method: "POST", path: factorVerify, access: "apikey", handle: verifyFactor },
+  { method: "DELETE", path: factor, access: "apikey", handle: unenrollFactor },
   { method: "POST", path: "/otp", access: "apikey", handle: otp },
   { method: "POST", path: "/magiclink", access: "apikey", handle: otp },
   { method: "POST", path: "/recover", access: "apikey", handle: recover },

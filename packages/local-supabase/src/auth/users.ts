@@ -68,8 +68,42 @@ function renderIdentity(row: IdentityRow) {
   };
 }
 
-/** The user JSON as GoTrue renders it: unset timestamps are omitted, NULL email/phone become "". */
-export function renderUser(row: UserRow, identities: IdentityRow[]) {
+export interface FactorRow {
+  id: string;
+  user_id: string;
+  friendly_name: string | null;
+  factor_type: string;
+  status: string;
+  created_at: Date;
+  updated_at: Date;
+  secret: string | null;
+  phone: string | null;
+  last_challenged_at: Date | null;
+}
+
+/** A factor as GoTrue renders it; an empty friendly name is left out, the phone is "" for TOTP. */
+export function renderFactor(row: FactorRow) {
+  return {
+    id: row.id,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    status: row.status,
+    friendly_name: row.friendly_name || undefined,
+    factor_type: row.factor_type,
+    phone: row.phone ?? "",
+    last_challenged_at: row.last_challenged_at ? row.last_challenged_at.toISOString() : null,
+  };
+}
+
+export async function factorsOf(db: Db, userId: string): Promise<FactorRow[]> {
+  return db<FactorRow[]>`select * from auth.mfa_factors where user_id = ${userId} order by created_at, id`;
+}
+
+/**
+ * The user JSON as GoTrue renders it: unset timestamps are omitted, NULL email/phone become "",
+ * and `factors` is left out when there are none.
+ */
+export function renderUser(row: UserRow, identities: IdentityRow[], factors: FactorRow[] = []) {
   return {
     id: row.id,
     aud: row.aud ?? "",
@@ -92,6 +126,7 @@ export function renderUser(row: UserRow, identities: IdentityRow[]) {
     updated_at: iso(row.updated_at) ?? "",
     banned_until: iso(row.banned_until),
     is_anonymous: row.is_anonymous,
+    factors: factors.length > 0 ? factors.map(renderFactor) : undefined,
   };
 }
 
@@ -116,7 +151,7 @@ export async function identitiesOf(db: Db, userId: string): Promise<IdentityRow[
 
 export async function loadRenderedUser(db: Db, id: string): Promise<RenderedUser | undefined> {
   const row = await findUserById(db, id);
-  return row ? renderUser(row, await identitiesOf(db, id)) : undefined;
+  return row ? renderUser(row, await identitiesOf(db, id), await factorsOf(db, id)) : undefined;
 }
 
 export const isBanned = (user: UserRow) => user.banned_until !== null && user.banned_until.getTime() > Date.now();

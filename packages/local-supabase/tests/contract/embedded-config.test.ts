@@ -117,3 +117,59 @@ describe.skipIf(onlyEmbedded)("embedded: rate limits from [auth.rate_limit] and 
     expect(second.error?.code).toBe("over_email_send_rate_limit");
   });
 });
+
+describe.skipIf(onlyEmbedded)("embedded: [auth.mfa] limits and TOTP switched off", () => {
+  let enrollOff: Awaited<ReturnType<typeof startVariant>>;
+  let verifyOff: Awaited<ReturnType<typeof startVariant>>;
+  beforeAll(async () => {
+    enrollOff = await startVariant((config) => {
+      config.auth.mfa.totp.enroll_enabled = false;
+    });
+    verifyOff = await startVariant((config) => {
+      config.auth.mfa.max_enrolled_factors = 1;
+      config.auth.mfa.totp.verify_enabled = false;
+    });
+  });
+  afterAll(async () => {
+    await enrollOff?.stop();
+    await verifyOff?.stop();
+  });
+
+  async function signedIn(server: Backend) {
+    const admin = clientOf(server, server.secretKey).auth.admin;
+    const email = uniqueEmail("mfa-config");
+    await admin.createUser({ email, password: PASSWORD, email_confirm: true });
+    const supabase = clientOf(server);
+    const { error } = await supabase.auth.signInWithPassword({ email, password: PASSWORD });
+    if (error) throw error;
+    return supabase;
+  }
+
+  it("enroll_enabled = false answers 422 mfa_totp_enroll_not_enabled", async () => {
+    const supabase = await signedIn(enrollOff.backend);
+    const { error } = await supabase.auth.mfa.enroll({ factorType: "totp" });
+    expect(error?.status).toBe(422);
+    expect(error?.code).toBe("mfa_totp_enroll_not_enabled");
+    expect(error?.message).toBe("MFA enroll is disabled for TOTP");
+  });
+
+  it("verify_enabled = false answers challenges and verifications with 422 mfa_totp_verify_not_enabled", async () => {
+    const supabase = await signedIn(verifyOff.backend);
+    const enrolled = await supabase.auth.mfa.enroll({ factorType: "totp" });
+    expect(enrolled.error).toBeNull();
+    const factorId = enrolled.data?.id ?? "";
+    const challenge = await supabase.auth.mfa.challenge({ factorId });
+    expect(challenge.error?.status).toBe(422);
+    expect(challenge.error?.code).toBe("mfa_totp_verify_not_enabled");
+    const verify = await supabase.auth.mfa.verify({ factorId, challengeId: crypto.randomUUID(), code: "123456" });
+    expect(verify.error?.code).toBe("mfa_totp_verify_not_enabled");
+  });
+
+  it("max_enrolled_factors counts unverified factors too", async () => {
+    const supabase = await signedIn(verifyOff.backend);
+    expect((await supabase.auth.mfa.enroll({ factorType: "totp", friendlyName: "one" })).error).toBeNull();
+    const { error } = await supabase.auth.mfa.enroll({ factorType: "totp", friendlyName: "two" });
+    expect(error?.status).toBe(422);
+    expect(error?.code).toBe("too_many_enrolled_mfa_factors");
+  });
+});
