@@ -47,6 +47,7 @@ const ConfigToml = v.object({
     enable_refresh_token_rotation: v.optional(v.boolean(), true),
     refresh_token_reuse_interval: v.optional(v.number(), 10),
     enable_signup: v.optional(v.boolean(), true),
+    enable_anonymous_sign_ins: v.optional(v.boolean(), false),
     minimum_password_length: v.optional(v.number(), 6),
     rate_limit: v.optional(v.record(v.string(), v.number()), {}),
     // The CLI's defaults: TOTP off unless config.toml turns it on (GoTrue alone defaults to on).

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as v from "valibot";
 import type { AuthContext } from "./context.ts";
 import { badRequest, unauthorized, unprocessable } from "./errors.ts";
+import { idTokenGrant, web3Grant } from "./disabled-routes.ts";
 import { exchangeAuthCode, readPkceParams } from "./flow-state.ts";
 import { type AuthRequest, empty, json, type Reply, readBodyAs } from "./http.ts";
 import { redirectTarget } from "./redirects.ts";
@@ -61,16 +62,23 @@ function disguisedUser(user: UserRow) {
 
 export async function signup(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const body = await readBodyAs(request, SignupBody);
-  context.limiter.take("sign_in_sign_ups", request.ip);
   const { auth } = context.config;
+  // GoTrue decides "anonymous" from the body alone, before the signup switch and the rate limit.
+  if (!body.email && !body.phone && !auth.enable_anonymous_sign_ins) {
+    throw unprocessable("anonymous_provider_disabled", "Anonymous sign-ins are disabled");
+  }
+  context.limiter.take("sign_in_sign_ups", request.ip);
   if (!auth.enable_signup || !auth.email.enable_signup) {
     throw unprocessable("signup_disabled", "Signups not allowed for this instance");
   }
-  if (body.phone && !body.email) throw unprocessable("phone_provider_disabled", "Phone signups are disabled");
+  if (!body.password) throw badRequest("validation_failed", "Signup requires a valid password");
+  checkPasswordStrength(context.config, body.password);
+  if (body.email && body.phone) {
+    throw badRequest("validation_failed", "Only an email address or phone number should be provided on signup.");
+  }
+  if (body.phone) throw badRequest("phone_provider_disabled", "Phone signups are disabled");
   if (!body.email) throw badRequest("validation_failed", "To signup, please provide your email");
   const email = normaliseEmail(body.email);
-  if (!body.password) throw unprocessable("validation_failed", "Signup requires a valid password");
-  checkPasswordStrength(context.config, body.password);
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const autoconfirm = !auth.email.enable_confirmations;
   const redirectTo = redirectTarget(context.config, request);
@@ -143,6 +151,11 @@ export async function token(request: AuthRequest, context: AuthContext): Promise
       }
       return json(await exchangeAuthCode(context, body.auth_code, body.code_verifier, meta(request)));
     }
+    case "id_token":
+      context.limiter.take("sign_in_sign_ups", request.ip);
+      return idTokenGrant(request);
+    case "web3":
+      return web3Grant();
     default:
       // GoTrue's own answer for an unknown grant, code and all.
       throw badRequest("invalid_credentials", "unsupported_grant_type");

@@ -23,8 +23,11 @@ const OtpBody = v.object({
 /** Magic link. New or unconfirmed users get the signup confirmation instead, as GoTrue does. */
 export async function otp(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const body = await readBodyAs(request, OtpBody);
-  if (body.phone && !body.email) throw unprocessable("phone_provider_disabled", "Phone logins are disabled");
-  if (!body.email) throw badRequest("validation_failed", "An email address or phone number is required");
+  if (body.email && body.phone) {
+    throw badRequest("validation_failed", "Only an email address or phone number should be provided");
+  }
+  if (body.phone) throw badRequest("phone_provider_disabled", "Unsupported phone provider");
+  if (!body.email) throw badRequest("validation_failed", "One of email or phone must be set");
   const email = normaliseEmail(body.email);
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const redirectTo = redirectTarget(context.config, request);

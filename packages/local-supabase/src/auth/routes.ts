@@ -9,6 +9,7 @@ import {
   invite,
 } from "./admin-routes.ts";
 import type { AuthContext } from "./context.ts";
+import { manualLinkingDisabled, ssoDisabled } from "./disabled-routes.ts";
 import { otp, recover, verifyGet, verifyPost } from "./email-routes.ts";
 import type { AuthRequest, Reply } from "./http.ts";
 import { authorize, LOCAL_PROVIDER_PATH, providerCallback, providerPage } from "./local-provider.ts";
@@ -33,6 +34,8 @@ const adminUser = /^\/admin\/users\/[^/]+$/;
 const factor = /^\/factors\/[^/]+$/;
 const factorChallenge = /^\/factors\/[^/]+\/challenge$/;
 const factorVerify = /^\/factors\/[^/]+\/verify$/;
+const identities = /^\/user\/identities(\/.*)?$/;
+const sso = /^\/sso(\/.*)?$/;
 
 export const routes: Route[] = [
   { method: "GET", path: "/health", access: "open", handle: health },
@@ -42,6 +45,10 @@ export const routes: Route[] = [
   { method: "POST", path: "/token", access: "apikey", handle: token },
   { method: "GET", path: "/user", access: "apikey", handle: getUser },
   { method: "PUT", path: "/user", access: "apikey", handle: updateUser },
+  { method: "GET", path: identities, access: "apikey", handle: manualLinkingDisabled },
+  { method: "DELETE", path: identities, access: "apikey", handle: manualLinkingDisabled },
+  { method: "POST", path: sso, access: "apikey", handle: ssoDisabled },
+  { method: "GET", path: sso, access: "apikey", handle: ssoDisabled },
   { method: "POST", path: "/logout", access: "apikey", handle: signOut },
   { method: "POST", path: "/factors", access: "apikey", handle: enrollFactor },
   { method: "POST", path: factorChallenge, access: "apikey", handle: challengeFactor },
