@@ -69,6 +69,7 @@ const ConfigToml = v.object({
         enable_signup: v.optional(v.boolean(), true),
         enable_confirmations: v.optional(v.boolean(), false),
         double_confirm_changes: v.optional(v.boolean(), true),
+        secure_password_change: v.optional(v.boolean(), false),
         max_frequency: v.optional(v.string(), "1s"),
         otp_length: v.optional(v.number(), 6),
         otp_expiry: v.optional(v.number(), 3600),

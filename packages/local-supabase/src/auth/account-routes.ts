@@ -5,6 +5,7 @@ import { badRequest, unauthorized, unprocessable } from "./errors.ts";
 import { idTokenGrant, web3Grant } from "./disabled-routes.ts";
 import { exchangeAuthCode, readPkceParams } from "./flow-state.ts";
 import { type AuthRequest, empty, json, type Reply, readBodyAs } from "./http.ts";
+import { checkReauthentication } from "./reauthentication.ts";
 import { redirectTarget } from "./redirects.ts";
 import { type Authenticated, authenticate, issueSession, type LogoutScope, logout, refreshSession } from "./sessions.ts";
 import {
@@ -203,6 +204,7 @@ export async function updateUser(request: AuthRequest, context: AuthContext): Pr
   const user = who.user;
   return context.sql.begin(async (tx) => {
     if (body.password !== undefined && body.password !== null) {
+      await checkReauthentication(tx, context, user, who.sessionId, body.nonce);
       checkPasswordStrength(context.config, body.password);
       if (await passwordMatches(user, body.password)) {
         throw unprocessable("same_password", "New password should be different from the old password.");

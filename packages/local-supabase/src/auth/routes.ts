@@ -10,10 +10,11 @@ import {
 } from "./admin-routes.ts";
 import type { AuthContext } from "./context.ts";
 import { manualLinkingDisabled, ssoDisabled } from "./disabled-routes.ts";
-import { otp, recover, verifyGet, verifyPost } from "./email-routes.ts";
+import { otp, recover, resend, verifyGet, verifyPost } from "./email-routes.ts";
 import type { AuthRequest, Reply } from "./http.ts";
 import { authorize, LOCAL_PROVIDER_PATH, providerCallback, providerPage } from "./local-provider.ts";
 import { health, jwksDocument, settings } from "./meta-routes.ts";
+import { reauthenticate } from "./reauthentication.ts";
 import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from "./mfa-routes.ts";
 
 /**
@@ -57,6 +58,8 @@ export const routes: Route[] = [
   { method: "POST", path: "/otp", access: "apikey", handle: otp },
   { method: "POST", path: "/magiclink", access: "apikey", handle: otp },
   { method: "POST", path: "/recover", access: "apikey", handle: recover },
+  { method: "POST", path: "/resend", access: "apikey", handle: resend },
+  { method: "GET", path: "/reauthenticate", access: "apikey", handle: reauthenticate },
   { method: "GET", path: "/verify", access: "open", handle: verifyGet },
   { method: "POST", path: "/verify", access: "apikey", handle: verifyPost },
   { method: "GET", path: "/authorize", access: "open", handle: authorize },

@@ -33,7 +33,7 @@ const slots: Record<"signup" | "invite" | "magiclink" | "recovery", TokenSlot> =
   recovery: { column: "recovery_token", sentAt: "recovery_sent_at", ottType: "recovery_token" },
 };
 
-async function storeOneTimeToken(db: Db, userId: string, type: string, hash: string, relatesTo: string) {
+export async function storeOneTimeToken(db: Db, userId: string, type: string, hash: string, relatesTo: string) {
   await db`
     insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
     values (${randomUUID()}, ${userId}, ${type}, ${hash}, ${relatesTo}, now(), now())
@@ -119,7 +119,7 @@ export async function sendEmailChange(
 
 const expired = () => forbidden("otp_expired", "Email link is invalid or has expired");
 
-function isFresh(sentAt: Date | null, otpExpirySeconds: number): boolean {
+export function isFresh(sentAt: Date | null, otpExpirySeconds: number): boolean {
   return sentAt !== null && Date.now() <= sentAt.getTime() + otpExpirySeconds * 1000;
 }
 
