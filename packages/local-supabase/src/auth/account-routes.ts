@@ -10,6 +10,8 @@ import { redirectTarget } from "./redirects.ts";
 import { type Authenticated, authenticate, issueSession, type LogoutScope, logout, refreshSession } from "./sessions.ts";
 import {
   asJson,
+  becomePermanent,
+  createAnonymousUser,
   createUser,
   findUserByEmail,
   hashPassword,
@@ -65,8 +67,17 @@ export async function signup(request: AuthRequest, context: AuthContext): Promis
   const body = await readBodyAs(request, SignupBody);
   const { auth } = context.config;
   // GoTrue decides "anonymous" from the body alone, before the signup switch and the rate limit.
-  if (!body.email && !body.phone && !auth.enable_anonymous_sign_ins) {
-    throw unprocessable("anonymous_provider_disabled", "Anonymous sign-ins are disabled");
+  if (!body.email && !body.phone) {
+    if (!auth.enable_anonymous_sign_ins) {
+      throw unprocessable("anonymous_provider_disabled", "Anonymous sign-ins are disabled");
+    }
+    context.limiter.take("anonymous_users", request.ip);
+    if (!auth.enable_signup) throw unprocessable("signup_disabled", "Signups not allowed for this instance");
+    const userMetadata = body.data ?? {};
+    return context.sql.begin(async (tx) => {
+      const user = await createAnonymousUser(tx, userMetadata);
+      return json(await issueSession(tx, context, user.id, "anonymous", meta(request)));
+    });
   }
   context.limiter.take("sign_in_sign_ups", request.ip);
   if (!auth.enable_signup || !auth.email.enable_signup) {
@@ -200,6 +211,9 @@ export async function updateUser(request: AuthRequest, context: AuthContext): Pr
   const body = await readBodyAs(request, UpdateUserBody);
   await requireAal2ForCredentials(context, who, body);
   if (body.phone) throw unprocessable("phone_provider_disabled", "Phone changes are not supported");
+  if (who.user.is_anonymous && body.password && !body.email) {
+    throw unprocessable("validation_failed", "Updating password of an anonymous user without an email or phone is not allowed");
+  }
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const user = who.user;
   return context.sql.begin(async (tx) => {
@@ -224,7 +238,12 @@ export async function updateUser(request: AuthRequest, context: AuthContext): Pr
         if (taken && taken.id !== user.id) {
           throw unprocessable("email_exists", "A user with this email address has already been registered");
         }
-        if (!context.config.auth.email.enable_confirmations) {
+        if (user.is_anonymous && !context.config.auth.email.enable_confirmations) {
+          // GoTrue lets an anonymous user add an address without a mail when autoconfirm is on.
+          await tx`update auth.users set email = ${email}, email_confirmed_at = now(), updated_at = now()
+                   where id = ${user.id}`;
+          await becomePermanent(tx, user.id, email);
+        } else if (!context.config.auth.email.enable_confirmations) {
           await tx`update auth.users set email = ${email}, updated_at = now() where id = ${user.id}`;
           await tx`update auth.identities set identity_data = identity_data || jsonb_build_object('email', ${email}::text)
                    where user_id = ${user.id} and provider = 'email'`;

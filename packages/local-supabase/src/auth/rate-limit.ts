@@ -2,10 +2,11 @@ import type { SupabaseConfig } from "../config.ts";
 import { tooManyRequests } from "./errors.ts";
 
 /** The [auth.rate_limit] buckets this server enforces, with GoTrue's windows. */
-export type Bucket = "email_sent" | "sign_in_sign_ups" | "token_refresh" | "token_verifications";
+export type Bucket = "email_sent" | "sign_in_sign_ups" | "token_refresh" | "token_verifications" | "anonymous_users";
 
 const windows: Record<Bucket, number> = {
   email_sent: 60 * 60_000,
+  anonymous_users: 60 * 60_000,
   sign_in_sign_ups: 5 * 60_000,
   token_refresh: 5 * 60_000,
   token_verifications: 5 * 60_000,
@@ -14,6 +15,7 @@ const windows: Record<Bucket, number> = {
 /** Supabase CLI defaults, used when config.toml leaves a bucket out. */
 const defaults: Record<Bucket, number> = {
   email_sent: 2,
+  anonymous_users: 30,
   sign_in_sign_ups: 30,
   token_refresh: 150,
   token_verifications: 30,
