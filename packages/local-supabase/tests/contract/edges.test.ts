@@ -128,3 +128,29 @@ describe("features that are off answer with GoTrue's codes", () => {
     expect(otp.error?.message).toBe("Unsupported phone provider");
   });
 });
+
+describe("rate limits as `supabase start` applies them", () => {
+  // The CLI gives GoTrue no header to key per-IP limits on, so [auth.rate_limit] buckets other
+  // than email_sent never trigger locally.
+  const limit = project.auth.rate_limit.sign_in_sign_ups ?? 30;
+
+  it(`more than sign_in_sign_ups (${limit}) sign-in attempts from one IP are all answered`, async () => {
+    const attempt = () =>
+      authFetch("/token?grant_type=password", {
+        body: { email: "rate-limit-probe@example.com", password: "not-the-password" },
+        headers: versioned,
+      });
+    const statuses = new Set<number>();
+    const workers = 8;
+    let remaining = limit + 1;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (remaining > 0) {
+          remaining--;
+          statuses.add((await attempt()).status);
+        }
+      }),
+    );
+    expect([...statuses]).toEqual([400]);
+  });
+});

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-import { type Backend, startBackend } from "../../src/backend.ts";
+import { type Backend, type BackendOptions, startBackend } from "../../src/backend.ts";
 import { readConfig, type SupabaseConfig } from "../../src/config.ts";
 import { freePort } from "../../src/free-port.ts";
 import { backend } from "./support.ts";
@@ -12,7 +12,7 @@ import { backend } from "./support.ts";
  * rate limits). These start a second embedded backend on the same database with an overridden
  * config, so they only run on the embedded backend.
  */
-export async function startVariant(change: (config: SupabaseConfig) => void) {
+export async function startVariant(change: (config: SupabaseConfig) => void, options: Pick<BackendOptions, "rateLimits"> = {}) {
   const config = structuredClone(readConfig());
   change(config);
   const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-variant-"));
@@ -22,6 +22,7 @@ export async function startVariant(change: (config: SupabaseConfig) => void) {
     mailPort: await freePort(),
     config,
     stateDir,
+    ...options,
   });
   return {
     backend: started,
