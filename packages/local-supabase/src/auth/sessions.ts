@@ -23,7 +23,7 @@ import {
 
 /** Authentication methods as GoTrue records them in auth.mfa_amr_claims and flow_state. */
 export type AuthMethod =
-  "password" | "otp" | "oauth" | "magiclink" | "recovery" | "invite" | "email/signup" | "email_change" | "totp";
+  "password" | "otp" | "oauth" | "magiclink" | "recovery" | "invite" | "email/signup" | "email_change" | "totp" | "anonymous";
 
 export interface SessionResponse {
   access_token: string;

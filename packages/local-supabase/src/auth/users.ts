@@ -22,6 +22,8 @@ export interface UserRow {
   email_change: string | null;
   email_change_sent_at: Date | null;
   email_change_confirm_status: number | null;
+  reauthentication_token: string | null;
+  reauthentication_sent_at: Date | null;
   last_sign_in_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
@@ -208,6 +210,33 @@ export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
     insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
     values (${input.providerId ?? id}, ${id}, ${db.json(asJson(identityData))}, ${input.provider}, now(), now(), now())`;
   return row as UserRow;
+}
+
+/** GoTrue's anonymous user: no address, no identity, empty app_metadata, `is_anonymous`. */
+export async function createAnonymousUser(db: Db, userMetadata: Record<string, unknown>): Promise<UserRow> {
+  const [row] = await db<UserRow[]>`
+    insert into auth.users (
+      instance_id, id, aud, role, encrypted_password, raw_app_meta_data, raw_user_meta_data, created_at, updated_at,
+      confirmation_token, recovery_token, email_change_token_new, email_change, email_change_token_current, is_anonymous)
+    values (
+      ${NIL_UUID}, ${randomUUID()}, 'authenticated', 'authenticated', '', '{}'::jsonb,
+      ${db.json(asJson(userMetadata))}, now(), now(), '', '', '', '', '', true)
+    returning *`;
+  return row as UserRow;
+}
+
+/**
+ * An anonymous user's first confirmed address: GoTrue creates the email identity then and the
+ * user stops being anonymous.
+ */
+export async function becomePermanent(db: Db, userId: string, email: string): Promise<void> {
+  await db`
+    insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+    select ${userId}, ${userId}, ${db.json(asJson({ sub: userId, email, email_verified: true, phone_verified: false }))},
+           'email', now(), now(), now()
+    where not exists (select 1 from auth.identities where user_id = ${userId} and provider = 'email')`;
+  await db`update auth.users set is_anonymous = false, updated_at = now() where id = ${userId}`;
+  await syncProviders(db, userId);
 }
 
 /** GoTrue keeps `provider` (the first one) and `providers` (all linked) in app_metadata in sync with identities. */
