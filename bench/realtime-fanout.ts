@@ -21,12 +21,9 @@
  * backlog. Bounded: the whole run stops itself after 330 s.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { importJWK, SignJWT } from "jose";
 import postgres from "postgres";
 import {
   BROADCAST_TABLE,
@@ -37,6 +34,7 @@ import {
   type SubscriberSetup,
 } from "./support/fanout-subscribers.ts";
 import { CLOCK_TICKS } from "./support/load.ts";
+import { benchUsers } from "./support/users.ts";
 import { alternate, median, pairedRatio, report } from "./support/report.ts";
 import { benchDir, children, log, main, onCleanup, options, root } from "./support/run.ts";
 
@@ -203,41 +201,12 @@ main(330, async () => {
   const maxSubscribers = Math.max(...counts);
   // Distinct users, so Postgres Changes checks each subscriber's claims apart (as a feed read by
   // N people does); inserted directly and signed with the backend's key, as sign-in would.
-  const keyFile = JSON.parse(await readFile(join(server.dataDir, "auth-keys.json"), "utf8")) as {
-    kid: string;
-    privateJwk: Record<string, unknown>;
-  };
-  const signingKey = await importJWK(keyFile.privateJwk, "ES256");
-  const users = Array.from({ length: maxSubscribers }, () => randomUUID());
-  await sql`insert into auth.users ${sql(
-    users.map((id, i) => ({
-      id,
-      aud: "authenticated",
-      role: "authenticated",
-      email: `bench-fanout-${i}-${id.slice(0, 8)}@example.com`,
-      raw_app_meta_data: sql.json({ provider: "email", providers: ["email"] }),
-      raw_user_meta_data: sql.json({}),
-      created_at: new Date(),
-      updated_at: new Date(),
-    })),
-  )}`;
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = await Promise.all(
-    users.map((sub) =>
-      new SignJWT({
-        sub,
-        role: "authenticated",
-        aud: "authenticated",
-        iss: `${server.apiUrl}/auth/v1`,
-        session_id: randomUUID(),
-        app_metadata: {},
-      })
-        .setProtectedHeader({ alg: "ES256", kid: keyFile.kid, typ: "JWT" })
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3600)
-        .sign(signingKey),
-    ),
-  );
+  const { tokens } = await benchUsers(sql, {
+    count: maxSubscribers,
+    emailPrefix: "bench-fanout",
+    dataDir: server.dataDir,
+    apiUrl: server.apiUrl,
+  });
   const body = "a message of about the length of a feed post, ".repeat(3);
 
   interface PhaseResult {
