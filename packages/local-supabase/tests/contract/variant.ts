@@ -8,11 +8,14 @@ import { freePort } from "../../src/free-port.ts";
 import { backend } from "./support.ts";
 
 /**
- * Behaviour that depends on config.toml values the shared backend does not use (autoconfirm, low
- * rate limits). These start a second embedded backend on the same database with an overridden
- * config, so they only run on the embedded backend.
+ * Behaviour that depends on settings the shared backend does not use (config.toml values such as
+ * autoconfirm or low rate limits, Realtime's private-only mode) or on its own signing key. These
+ * start a second embedded backend on the same database, so they only run on the embedded backend.
  */
-export async function startVariant(change: (config: SupabaseConfig) => void, options: Pick<BackendOptions, "rateLimits"> = {}) {
+export async function startVariant(
+  change: (config: SupabaseConfig) => void,
+  options: Pick<BackendOptions, "rateLimits" | "realtime"> = {},
+) {
   const config = structuredClone(readConfig());
   change(config);
   const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-variant-"));
@@ -26,6 +29,8 @@ export async function startVariant(change: (config: SupabaseConfig) => void, opt
   });
   return {
     backend: started,
+    /** Where its keys live: a test can sign tokens with them. */
+    stateDir,
     async stop() {
       await started.stop();
       await rm(stateDir, { recursive: true, force: true });
