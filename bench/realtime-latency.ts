@@ -9,12 +9,10 @@
  * Bounded: each scenario sends `messages` rows and waits at most 10 s for the last deliveries.
  */
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { RealtimeClient } from "@supabase/realtime-js";
-import { importJWK, SignJWT } from "jose";
 import postgres from "postgres";
 import { log, main, options } from "./support/run.ts";
+import { benchUsers } from "./support/users.ts";
 import { startStack } from "./support/stack.ts";
 
 const opts = options({ subscribers: "1,50,200", messages: 40, intervalMs: 50 });
@@ -27,42 +25,17 @@ function percentile(sorted: number[], p: number): number {
 main(300, async () => {
   const stack = await startStack(0);
   const sql = postgres(stack.adminUrl, { max: 2, onnotice: () => undefined });
-  const keyFile = JSON.parse(await readFile(join(stack.stateDir, "auth-keys.json"), "utf8")) as {
-    kid: string;
-    privateJwk: Record<string, unknown>;
-  };
-  const signingKey = await importJWK(keyFile.privateJwk, "ES256");
-  const issuer = `${stack.backend.apiUrl}/auth/v1`;
   const [author] = await sql<{ id: string }[]>`select id from public.profiles where username = 'bob'`;
   if (!author) throw new Error("seed user bob missing");
 
   const counts = String(opts.subscribers).split(",").map(Number);
   const maxSubscribers = Math.max(...counts);
-  // Distinct users for the subscribers: tokens signed with the backend's key (what sign-in would
-  // return), users inserted directly so no bcrypt work dominates the setup.
-  const users = Array.from({ length: maxSubscribers }, () => randomUUID());
-  await sql`insert into auth.users ${sql(
-    users.map((id, i) => ({
-      id,
-      aud: "authenticated",
-      role: "authenticated",
-      email: `bench-sub-${i}-${id.slice(0, 8)}@example.com`,
-      raw_app_meta_data: sql.json({ provider: "email", providers: ["email"] }),
-      raw_user_meta_data: sql.json({}),
-      created_at: new Date(),
-      updated_at: new Date(),
-    })),
-  )}`;
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = await Promise.all(
-    users.map((sub) =>
-      new SignJWT({ sub, role: "authenticated", aud: "authenticated", iss: issuer, session_id: randomUUID(), app_metadata: {} })
-        .setProtectedHeader({ alg: "ES256", kid: keyFile.kid, typ: "JWT" })
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3600)
-        .sign(signingKey),
-    ),
-  );
+  const { tokens } = await benchUsers(sql, {
+    count: maxSubscribers,
+    emailPrefix: "bench-sub",
+    dataDir: stack.stateDir,
+    apiUrl: stack.backend.apiUrl,
+  });
 
   console.log("Realtime insert → delivery latency (embedded backend, 127.0.0.1)");
   console.log(`messages per scenario: ${opts.messages}, one every ${opts.intervalMs} ms`);

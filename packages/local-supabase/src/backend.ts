@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import postgres from "postgres";
 import { AUTH_PREFIX, corsHeaders, createAuthHandler } from "./auth/server.ts";
 import { loadOrCreateKeys } from "./auth/keys.ts";
+import type { RateLimitMode } from "./auth/rate-limit.ts";
 import type { SupabaseConfig } from "./config.ts";
 import { createMailboxServer } from "./mailbox/server.ts";
 import { MailStore } from "./mailbox/store.ts";
@@ -18,6 +19,8 @@ export interface BackendOptions {
   stateDir: string;
   /** Realtime settings Supabase keeps per project rather than in config.toml. */
   realtime?: { privateOnly?: boolean };
+  /** Auth rate limits as `supabase start` applies them (`local`, the default) or a hosted project (`hosted`). */
+  rateLimits?: RateLimitMode;
   log?: (line: string) => void;
 }
 
@@ -65,7 +68,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     connection: { application_name: "embedded-auth" },
   });
   const mailbox = new MailStore();
-  const auth = createAuthHandler({ sql, config: options.config, keys, apiUrl, mailbox, log });
+  const auth = createAuthHandler({ sql, config: options.config, keys, apiUrl, mailbox, rateLimits: options.rateLimits, log });
 
   const api = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", apiUrl);

@@ -47,13 +47,29 @@ const ConfigToml = v.object({
     enable_refresh_token_rotation: v.optional(v.boolean(), true),
     refresh_token_reuse_interval: v.optional(v.number(), 10),
     enable_signup: v.optional(v.boolean(), true),
+    enable_anonymous_sign_ins: v.optional(v.boolean(), false),
     minimum_password_length: v.optional(v.number(), 6),
     rate_limit: v.optional(v.record(v.string(), v.number()), {}),
+    // The CLI's defaults: TOTP off unless config.toml turns it on (GoTrue alone defaults to on).
+    mfa: v.optional(
+      v.object({
+        max_enrolled_factors: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 10),
+        totp: v.optional(
+          v.object({
+            enroll_enabled: v.optional(v.boolean(), false),
+            verify_enabled: v.optional(v.boolean(), false),
+          }),
+          {},
+        ),
+      }),
+      {},
+    ),
     email: v.optional(
       v.object({
         enable_signup: v.optional(v.boolean(), true),
         enable_confirmations: v.optional(v.boolean(), false),
         double_confirm_changes: v.optional(v.boolean(), true),
+        secure_password_change: v.optional(v.boolean(), false),
         max_frequency: v.optional(v.string(), "1s"),
         otp_length: v.optional(v.number(), 6),
         otp_expiry: v.optional(v.number(), 3600),

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RateLimitMode } from "./auth/rate-limit.ts";
 import { AUTH_PREFIX } from "./auth/server.ts";
 import { startBackend } from "./backend.ts";
 import { projectPaths, readConfig, type SupabaseConfig } from "./config.ts";
@@ -16,6 +17,7 @@ import {
 } from "./postgres/service.ts";
 import { REALTIME_PATH } from "./realtime/server.ts";
 
+export type { RateLimitMode } from "./auth/rate-limit.ts";
 export type { SupabaseConfig } from "./config.ts";
 export type { PrepareResult } from "./postgres/migrate.ts";
 
@@ -44,6 +46,12 @@ export interface LocalSupabaseConfig {
    * turned off does (a project setting, not a config.toml key).
    */
   realtime?: { privateOnly?: boolean };
+  /**
+   * `"local"` (default): Auth rate limits as `supabase start` applies them: none per IP, email_sent
+   * at the CLI's raised figure, `max_frequency` per address. `"hosted"`: every [auth.rate_limit]
+   * bucket per client IP, as on a hosted project.
+   */
+  rateLimits?: RateLimitMode;
   log?: (line: string) => void;
 }
 
@@ -140,6 +148,7 @@ export async function startLocalSupabase(config: LocalSupabaseConfig = {}): Prom
       config: settings,
       stateDir: dataDir,
       realtime: config.realtime,
+      rateLimits: config.rateLimits,
       log,
     });
     return {

@@ -1,13 +1,17 @@
 import { randomUUID } from "node:crypto";
 import * as v from "valibot";
 import type { AuthContext } from "./context.ts";
-import { badRequest, unprocessable } from "./errors.ts";
+import { badRequest, unauthorized, unprocessable } from "./errors.ts";
+import { idTokenGrant, web3Grant } from "./disabled-routes.ts";
 import { exchangeAuthCode, readPkceParams } from "./flow-state.ts";
 import { type AuthRequest, empty, json, type Reply, readBodyAs } from "./http.ts";
+import { checkReauthentication } from "./reauthentication.ts";
 import { redirectTarget } from "./redirects.ts";
-import { authenticate, issueSession, type LogoutScope, logout, refreshSession } from "./sessions.ts";
+import { type Authenticated, authenticate, issueSession, type LogoutScope, logout, refreshSession } from "./sessions.ts";
 import {
   asJson,
+  becomePermanent,
+  createAnonymousUser,
   createUser,
   findUserByEmail,
   hashPassword,
@@ -61,16 +65,32 @@ function disguisedUser(user: UserRow) {
 
 export async function signup(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const body = await readBodyAs(request, SignupBody);
-  context.limiter.take("sign_in_sign_ups", request.ip);
   const { auth } = context.config;
+  // GoTrue decides "anonymous" from the body alone, before the signup switch and the rate limit.
+  if (!body.email && !body.phone) {
+    if (!auth.enable_anonymous_sign_ins) {
+      throw unprocessable("anonymous_provider_disabled", "Anonymous sign-ins are disabled");
+    }
+    context.limiter.take("anonymous_users", request.ip);
+    if (!auth.enable_signup) throw unprocessable("signup_disabled", "Signups not allowed for this instance");
+    const userMetadata = body.data ?? {};
+    return context.sql.begin(async (tx) => {
+      const user = await createAnonymousUser(tx, userMetadata);
+      return json(await issueSession(tx, context, user.id, "anonymous", meta(request)));
+    });
+  }
+  context.limiter.take("sign_in_sign_ups", request.ip);
   if (!auth.enable_signup || !auth.email.enable_signup) {
     throw unprocessable("signup_disabled", "Signups not allowed for this instance");
   }
-  if (body.phone && !body.email) throw unprocessable("phone_provider_disabled", "Phone signups are disabled");
+  if (!body.password) throw badRequest("validation_failed", "Signup requires a valid password");
+  checkPasswordStrength(context.config, body.password);
+  if (body.email && body.phone) {
+    throw badRequest("validation_failed", "Only an email address or phone number should be provided on signup.");
+  }
+  if (body.phone) throw badRequest("phone_provider_disabled", "Phone signups are disabled");
   if (!body.email) throw badRequest("validation_failed", "To signup, please provide your email");
   const email = normaliseEmail(body.email);
-  if (!body.password) throw unprocessable("validation_failed", "Signup requires a valid password");
-  checkPasswordStrength(context.config, body.password);
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const autoconfirm = !auth.email.enable_confirmations;
   const redirectTo = redirectTarget(context.config, request);
@@ -143,6 +163,11 @@ export async function token(request: AuthRequest, context: AuthContext): Promise
       }
       return json(await exchangeAuthCode(context, body.auth_code, body.code_verifier, meta(request)));
     }
+    case "id_token":
+      context.limiter.take("sign_in_sign_ups", request.ip);
+      return idTokenGrant(request);
+    case "web3":
+      return web3Grant();
     default:
       // GoTrue's own answer for an unknown grant, code and all.
       throw badRequest("invalid_credentials", "unsupported_grant_type");
@@ -164,14 +189,36 @@ const UpdateUserBody = v.object({
   code_challenge_method: optionalString,
 });
 
+/** A stolen aal1 session of a user with a second factor must not be able to take the account over. */
+async function requireAal2ForCredentials(
+  context: AuthContext,
+  who: Authenticated,
+  body: { email?: string | null; password?: string | null; phone?: string | null },
+): Promise<void> {
+  if (who.aal === "aal2") return;
+  const changesEmail = !!body.email && body.email.trim().toLowerCase() !== (who.user.email ?? "").toLowerCase();
+  const changesPhone = !!body.phone && body.phone !== (who.user.phone ?? "");
+  if (!body.password && !changesEmail && !changesPhone) return;
+  const [verified] = await context.sql`
+    select 1 from auth.mfa_factors where user_id = ${who.user.id} and status = 'verified' limit 1`;
+  if (verified) {
+    throw unauthorized("insufficient_aal", "AAL2 session is required to update email or password when MFA is enabled.");
+  }
+}
+
 export async function updateUser(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const who = await authenticate(context, request.headers.authorization);
   const body = await readBodyAs(request, UpdateUserBody);
+  await requireAal2ForCredentials(context, who, body);
   if (body.phone) throw unprocessable("phone_provider_disabled", "Phone changes are not supported");
+  if (who.user.is_anonymous && body.password && !body.email) {
+    throw unprocessable("validation_failed", "Updating password of an anonymous user without an email or phone is not allowed");
+  }
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const user = who.user;
   return context.sql.begin(async (tx) => {
     if (body.password !== undefined && body.password !== null) {
+      await checkReauthentication(tx, context, user, who.sessionId, body.nonce);
       checkPasswordStrength(context.config, body.password);
       if (await passwordMatches(user, body.password)) {
         throw unprocessable("same_password", "New password should be different from the old password.");
@@ -191,7 +238,12 @@ export async function updateUser(request: AuthRequest, context: AuthContext): Pr
         if (taken && taken.id !== user.id) {
           throw unprocessable("email_exists", "A user with this email address has already been registered");
         }
-        if (!context.config.auth.email.enable_confirmations) {
+        if (user.is_anonymous && !context.config.auth.email.enable_confirmations) {
+          // GoTrue lets an anonymous user add an address without a mail when autoconfirm is on.
+          await tx`update auth.users set email = ${email}, email_confirmed_at = now(), updated_at = now()
+                   where id = ${user.id}`;
+          await becomePermanent(tx, user.id, email);
+        } else if (!context.config.auth.email.enable_confirmations) {
           await tx`update auth.users set email = ${email}, updated_at = now() where id = ${user.id}`;
           await tx`update auth.identities set identity_data = identity_data || jsonb_build_object('email', ${email}::text)
                    where user_id = ${user.id} and provider = 'email'`;

@@ -78,13 +78,35 @@ export async function adminCreateUser(request: AuthRequest, context: AuthContext
   });
 }
 
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * GoTrue reads page / per_page as unsigned 64-bit decimals and refuses anything else with its
+ * parser's message; it sets no upper bound. Past 2^53 no table is that big, so the value is
+ * clamped only where it reaches SQL, which changes no answer.
+ */
+function paginationParameter(text: string | null, fallback: number): number {
+  if (text === null || text === "") return fallback;
+  const quoted = JSON.stringify(text);
+  if (!/^[0-9]+$/.test(text)) {
+    throw badRequest("validation_failed", `Bad Pagination Parameters: strconv.ParseUint: parsing ${quoted}: invalid syntax`);
+  }
+  const value = BigInt(text);
+  if (value > UINT64_MAX) {
+    throw badRequest("validation_failed", `Bad Pagination Parameters: strconv.ParseUint: parsing ${quoted}: value out of range`);
+  }
+  return Number(value > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : value);
+}
+
 export async function adminListUsers(request: AuthRequest, context: AuthContext): Promise<Reply> {
-  const page = Math.max(1, Number(request.url.searchParams.get("page")) || 1);
-  const perPage = Math.min(1000, Math.max(1, Number(request.url.searchParams.get("per_page")) || 50));
+  const page = Math.max(1, paginationParameter(request.url.searchParams.get("page"), 1));
+  const perPage = paginationParameter(request.url.searchParams.get("per_page"), 50);
+  // GoTrue divides by a zero per_page and crashes; a clear 400 keeps its message instead.
+  if (perPage === 0) throw badRequest("validation_failed", "Bad Pagination Parameters: per_page must be greater than 0");
   const [{ total } = { total: 0 }] = await context.sql<{ total: number }[]>`
     select count(*)::int as total from auth.users`;
   const rows = await context.sql<UserRow[]>`
-    select * from auth.users order by created_at desc, id limit ${perPage} offset ${(page - 1) * perPage}`;
+    select * from auth.users order by created_at desc, id limit ${perPage} offset ${Math.min((page - 1) * perPage, Number.MAX_SAFE_INTEGER)}`;
   const ids = rows.map((row) => row.id);
   const identities = ids.length
     ? await context.sql<IdentityRow[]>`

@@ -9,7 +9,7 @@ import { issueSession, type SessionResponse } from "./sessions.ts";
 import { tokenHash } from "./tokens.ts";
 import { createUser, findUserByEmail, isEmailConfirmed } from "./users.ts";
 import { metadata, normaliseEmail, optionalString } from "./validation.ts";
-import { authMethodFor, consumeToken, PKCE_PREFIX, sendUserToken, type VerifyType } from "./verification.ts";
+import { authMethodFor, consumeToken, PKCE_PREFIX, sendEmailChange, sendUserToken, type VerifyType } from "./verification.ts";
 
 const OtpBody = v.object({
   email: optionalString,
@@ -23,8 +23,11 @@ const OtpBody = v.object({
 /** Magic link. New or unconfirmed users get the signup confirmation instead, as GoTrue does. */
 export async function otp(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const body = await readBodyAs(request, OtpBody);
-  if (body.phone && !body.email) throw unprocessable("phone_provider_disabled", "Phone logins are disabled");
-  if (!body.email) throw badRequest("validation_failed", "An email address or phone number is required");
+  if (body.email && body.phone) {
+    throw badRequest("validation_failed", "Only an email address or phone number should be provided");
+  }
+  if (body.phone) throw badRequest("phone_provider_disabled", "Unsupported phone provider");
+  if (!body.email) throw badRequest("validation_failed", "One of email or phone must be set");
   const email = normaliseEmail(body.email);
   const pkce = readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined);
   const redirectTo = redirectTarget(context.config, request);
@@ -68,6 +71,51 @@ export async function recover(request: AuthRequest, context: AuthContext): Promi
     if (!user) return;
     takeMailBudget(context, request, email);
     await sendUserToken(tx, context, user, "recovery", { redirectTo, pkce });
+  });
+  return json({});
+}
+
+const ResendBody = v.object({
+  type: optionalString,
+  email: optionalString,
+  phone: optionalString,
+  code_challenge: optionalString,
+  code_challenge_method: optionalString,
+});
+
+const resendTypes = ["signup", "email_change", "sms", "phone_change"];
+
+/**
+ * `POST /resend`: the signup confirmation or the pending email change, mailed again. Like
+ * /recover it answers `{}` whether or not there is anything to send, so it probes nothing.
+ */
+export async function resend(request: AuthRequest, context: AuthContext): Promise<Reply> {
+  const body = await readBodyAs(request, ResendBody);
+  const type = body.type ?? "";
+  if (!resendTypes.includes(type)) {
+    throw badRequest("validation_failed", "Missing one of these types: signup, email_change, sms, phone_change");
+  }
+  const emailFlow = type === "signup" || type === "email_change";
+  const pkce = emailFlow ? readPkceParams(body.code_challenge ?? undefined, body.code_challenge_method ?? undefined) : undefined;
+  if (!body.email && type === "signup") throw badRequest("validation_failed", "Type provided requires an email address");
+  if (!body.phone && type === "sms") throw badRequest("validation_failed", "Type provided requires a phone number");
+  if (body.email && body.phone) {
+    throw badRequest("validation_failed", "Only an email address or phone number should be provided.");
+  }
+  if (body.phone) throw badRequest("phone_provider_disabled", "Phone logins are disabled");
+  if (!body.email) throw badRequest("validation_failed", "Missing email address or phone number");
+  const email = normaliseEmail(body.email);
+  const redirectTo = redirectTarget(context.config, request);
+  await context.sql.begin(async (tx) => {
+    const user = await findUserByEmail(tx, email);
+    if (!user) return;
+    if (type === "signup" && !isEmailConfirmed(user)) {
+      takeMailBudget(context, request, email);
+      await sendUserToken(tx, context, user, "signup", { redirectTo, pkce });
+    } else if (type === "email_change" && user.email_change) {
+      takeMailBudget(context, request, user.email_change);
+      await sendEmailChange(tx, context, user, user.email_change, { redirectTo, pkce });
+    }
   });
   return json({});
 }

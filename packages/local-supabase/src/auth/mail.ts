@@ -67,6 +67,19 @@ export class Mailer {
     private readonly log: (line: string) => void,
   ) {}
 
+  /** GoTrue's reauthentication mail carries only the code, which `PUT /user` takes as `nonce`. */
+  sendReauthentication(to: string, otp: string): void {
+    const subject = "Confirm Reauthentication";
+    this.store.add({
+      from: { Name: "Embedded Supabase", Address: "admin@email.com" },
+      to: [{ Name: "", Address: to }],
+      subject,
+      text: `Enter the code: ${otp}`,
+      html: `<h2>${subject}</h2>\n<p>Enter the code: <strong>${escapeHtml(otp)}</strong></p>`,
+    });
+    this.log(`mail: reauthentication to ${to}`);
+  }
+
   send(mail: MailRequest): void {
     const confirmation = verifyUrl(this.issuer, mail);
     const app = appConfirmUrl(this.siteUrl, mail);

@@ -8,7 +8,7 @@ export async function settings(_request: AuthRequest, context: AuthContext): Pro
   const { auth } = context.config;
   return json({
     external: {
-      anonymous_users: false,
+      anonymous_users: auth.enable_anonymous_sign_ins,
       email: true,
       phone: false,
       [LOCAL_PROVIDER]: true,

@@ -9,10 +9,13 @@ import {
   invite,
 } from "./admin-routes.ts";
 import type { AuthContext } from "./context.ts";
-import { otp, recover, verifyGet, verifyPost } from "./email-routes.ts";
+import { manualLinkingDisabled, ssoDisabled } from "./disabled-routes.ts";
+import { otp, recover, resend, verifyGet, verifyPost } from "./email-routes.ts";
 import type { AuthRequest, Reply } from "./http.ts";
 import { authorize, LOCAL_PROVIDER_PATH, providerCallback, providerPage } from "./local-provider.ts";
 import { health, jwksDocument, settings } from "./meta-routes.ts";
+import { reauthenticate } from "./reauthentication.ts";
+import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from "./mfa-routes.ts";
 
 /**
  * Who may call a route. `open` routes are reached by browsers following links (Supabase's gateway
@@ -29,6 +32,11 @@ export interface Route {
 }
 
 const adminUser = /^\/admin\/users\/[^/]+$/;
+const factor = /^\/factors\/[^/]+$/;
+const factorChallenge = /^\/factors\/[^/]+\/challenge$/;
+const factorVerify = /^\/factors\/[^/]+\/verify$/;
+const identities = /^\/user\/identities(\/.*)?$/;
+const sso = /^\/sso(\/.*)?$/;
 
 export const routes: Route[] = [
   { method: "GET", path: "/health", access: "open", handle: health },
@@ -38,10 +46,20 @@ export const routes: Route[] = [
   { method: "POST", path: "/token", access: "apikey", handle: token },
   { method: "GET", path: "/user", access: "apikey", handle: getUser },
   { method: "PUT", path: "/user", access: "apikey", handle: updateUser },
+  { method: "GET", path: identities, access: "apikey", handle: manualLinkingDisabled },
+  { method: "DELETE", path: identities, access: "apikey", handle: manualLinkingDisabled },
+  { method: "POST", path: sso, access: "apikey", handle: ssoDisabled },
+  { method: "GET", path: sso, access: "apikey", handle: ssoDisabled },
   { method: "POST", path: "/logout", access: "apikey", handle: signOut },
+  { method: "POST", path: "/factors", access: "apikey", handle: enrollFactor },
+  { method: "POST", path: factorChallenge, access: "apikey", handle: challengeFactor },
+  { method: "POST", path: factorVerify, access: "apikey", handle: verifyFactor },
+  { method: "DELETE", path: factor, access: "apikey", handle: unenrollFactor },
   { method: "POST", path: "/otp", access: "apikey", handle: otp },
   { method: "POST", path: "/magiclink", access: "apikey", handle: otp },
   { method: "POST", path: "/recover", access: "apikey", handle: recover },
+  { method: "POST", path: "/resend", access: "apikey", handle: resend },
+  { method: "GET", path: "/reauthenticate", access: "apikey", handle: reauthenticate },
   { method: "GET", path: "/verify", access: "open", handle: verifyGet },
   { method: "POST", path: "/verify", access: "apikey", handle: verifyPost },
   { method: "GET", path: "/authorize", access: "open", handle: authorize },

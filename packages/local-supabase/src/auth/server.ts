@@ -7,7 +7,7 @@ import { API_VERSION_HEADER, AuthApiError, forbidden, renderError, unauthorized 
 import { type AuthRequest, clientIp, writeReply } from "./http.ts";
 import type { AuthKeys } from "./keys.ts";
 import { Mailer } from "./mail.ts";
-import { RateLimiter } from "./rate-limit.ts";
+import { RateLimiter, type RateLimitMode } from "./rate-limit.ts";
 import { type Access, matchRoute } from "./routes.ts";
 
 export const AUTH_PREFIX = "/auth/v1";
@@ -44,6 +44,7 @@ export interface AuthServerOptions {
   keys: AuthKeys;
   apiUrl: string;
   mailbox: MailStore;
+  rateLimits?: RateLimitMode;
   log: (line: string) => void;
 }
 
@@ -76,7 +77,7 @@ export function createAuthHandler(options: AuthServerOptions) {
     keys: options.keys,
     issuer,
     mailer: new Mailer(options.mailbox, issuer, options.config.auth.site_url, options.log),
-    limiter: new RateLimiter(options.config),
+    limiter: new RateLimiter(options.config, options.rateLimits),
     log: options.log,
   };
 

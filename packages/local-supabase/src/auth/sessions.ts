@@ -9,10 +9,21 @@ import {
   signAccessToken,
   verifyAccessToken,
 } from "./tokens.ts";
-import { type Db, findUserById, identitiesOf, isBanned, NIL_UUID, type RenderedUser, renderUser, type UserRow } from "./users.ts";
+import {
+  type Db,
+  factorsOf,
+  findUserById,
+  identitiesOf,
+  isBanned,
+  NIL_UUID,
+  type RenderedUser,
+  renderUser,
+  type UserRow,
+} from "./users.ts";
 
 /** Authentication methods as GoTrue records them in auth.mfa_amr_claims and flow_state. */
-export type AuthMethod = "password" | "otp" | "oauth" | "magiclink" | "recovery" | "invite" | "email/signup" | "email_change";
+export type AuthMethod =
+  "password" | "otp" | "oauth" | "magiclink" | "recovery" | "invite" | "email/signup" | "email_change" | "totp" | "anonymous";
 
 export interface SessionResponse {
   access_token: string;
@@ -81,7 +92,7 @@ async function buildResponse(
     expires_in: expiresIn,
     expires_at: claims.exp,
     refresh_token: refreshToken,
-    user: renderUser(user, await identitiesOf(db, user.id)),
+    user: renderUser(user, await identitiesOf(db, user.id), await factorsOf(db, user.id)),
   };
 }
 
@@ -172,6 +183,8 @@ export async function refreshSession(context: AuthContext, refreshToken: string)
 export interface Authenticated {
   user: UserRow;
   sessionId: string | undefined;
+  /** The session row's level, which GoTrue trusts over the token's `aal` claim. */
+  aal: string;
   claims: AccessTokenClaims;
 }
 
@@ -188,14 +201,51 @@ export async function authenticate(context: AuthContext, authorization: string |
   const user = await findUserById(context.sql, claims.sub);
   if (!user) throw forbidden("user_not_found", "User from sub claim in JWT does not exist");
   let sessionId: string | undefined;
+  let aal = "aal1";
   if (claims.session_id && claims.session_id !== NIL_UUID) {
-    const [session] = await context.sql<{ id: string }[]>`
-      select id from auth.sessions where id = ${claims.session_id}`;
+    const [session] = await context.sql<SessionRow[]>`
+      select id, user_id, aal from auth.sessions where id = ${claims.session_id}`;
     if (!session) throw forbidden("session_not_found", "Session from session_id claim in JWT does not exist");
     sessionId = session.id;
+    aal = session.aal ?? "aal1";
   }
   if (isBanned(user)) throw forbidden("user_banned", "User is banned");
-  return { user, sessionId, claims };
+  return { user, sessionId, aal, claims };
+}
+
+/**
+ * A second factor passed: the method joins the session's amr (its timestamp renewed), the session
+ * becomes aal2 and remembers the factor, and, as GoTrue does, the refresh token is swapped so only
+ * the client that passed the factor holds a token of the upgraded session.
+ */
+export async function stepUpSession(
+  tx: Db,
+  context: AuthContext,
+  sessionId: string,
+  factorId: string,
+  method: AuthMethod,
+): Promise<SessionResponse> {
+  await tx`
+    insert into auth.mfa_amr_claims (session_id, created_at, updated_at, authentication_method, id)
+    values (${sessionId}, now(), now(), ${method}, ${randomUUID()})
+    on conflict (session_id, authentication_method) do update set updated_at = now()`;
+  const [session] = await tx<SessionRow[]>`
+    update auth.sessions set aal = 'aal2', factor_id = ${factorId}, updated_at = now()
+    where id = ${sessionId} returning id, user_id, aal`;
+  if (!session) throw forbidden("session_not_found", "Session from session_id claim in JWT does not exist");
+  const user = await findUserById(tx, session.user_id);
+  if (!user) throw forbidden("user_not_found", "User from sub claim in JWT does not exist");
+  const [current] = await tx<{ id: string; token: string }[]>`
+    select id, token from auth.refresh_tokens
+    where session_id = ${sessionId} and revoked = false order by id desc limit 1 for update`;
+  if (current) {
+    await tx`update auth.refresh_tokens set revoked = true, updated_at = now() where id = ${current.id}`;
+  }
+  const issued = newRefreshToken();
+  await tx`
+    insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
+    values (${NIL_UUID}, ${issued}, ${user.id}, false, now(), now(), ${current?.token ?? null}, ${sessionId})`;
+  return buildResponse(tx, context, user, session, issued);
 }
 
 export type LogoutScope = "global" | "local" | "others";

@@ -22,6 +22,8 @@ export interface UserRow {
   email_change: string | null;
   email_change_sent_at: Date | null;
   email_change_confirm_status: number | null;
+  reauthentication_token: string | null;
+  reauthentication_sent_at: Date | null;
   last_sign_in_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
@@ -68,8 +70,42 @@ function renderIdentity(row: IdentityRow) {
   };
 }
 
-/** The user JSON as GoTrue renders it: unset timestamps are omitted, NULL email/phone become "". */
-export function renderUser(row: UserRow, identities: IdentityRow[]) {
+export interface FactorRow {
+  id: string;
+  user_id: string;
+  friendly_name: string | null;
+  factor_type: string;
+  status: string;
+  created_at: Date;
+  updated_at: Date;
+  secret: string | null;
+  phone: string | null;
+  last_challenged_at: Date | null;
+}
+
+/** A factor as GoTrue renders it; an empty friendly name is left out, the phone is "" for TOTP. */
+export function renderFactor(row: FactorRow) {
+  return {
+    id: row.id,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    status: row.status,
+    friendly_name: row.friendly_name || undefined,
+    factor_type: row.factor_type,
+    phone: row.phone ?? "",
+    last_challenged_at: row.last_challenged_at ? row.last_challenged_at.toISOString() : null,
+  };
+}
+
+export async function factorsOf(db: Db, userId: string): Promise<FactorRow[]> {
+  return db<FactorRow[]>`select * from auth.mfa_factors where user_id = ${userId} order by created_at, id`;
+}
+
+/**
+ * The user JSON as GoTrue renders it: unset timestamps are omitted, NULL email/phone become "",
+ * and `factors` is left out when there are none.
+ */
+export function renderUser(row: UserRow, identities: IdentityRow[], factors: FactorRow[] = []) {
   return {
     id: row.id,
     aud: row.aud ?? "",
@@ -92,6 +128,7 @@ export function renderUser(row: UserRow, identities: IdentityRow[]) {
     updated_at: iso(row.updated_at) ?? "",
     banned_until: iso(row.banned_until),
     is_anonymous: row.is_anonymous,
+    factors: factors.length > 0 ? factors.map(renderFactor) : undefined,
   };
 }
 
@@ -116,7 +153,7 @@ export async function identitiesOf(db: Db, userId: string): Promise<IdentityRow[
 
 export async function loadRenderedUser(db: Db, id: string): Promise<RenderedUser | undefined> {
   const row = await findUserById(db, id);
-  return row ? renderUser(row, await identitiesOf(db, id)) : undefined;
+  return row ? renderUser(row, await identitiesOf(db, id), await factorsOf(db, id)) : undefined;
 }
 
 export const isBanned = (user: UserRow) => user.banned_until !== null && user.banned_until.getTime() > Date.now();
@@ -173,6 +210,33 @@ export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
     insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
     values (${input.providerId ?? id}, ${id}, ${db.json(asJson(identityData))}, ${input.provider}, now(), now(), now())`;
   return row as UserRow;
+}
+
+/** GoTrue's anonymous user: no address, no identity, empty app_metadata, `is_anonymous`. */
+export async function createAnonymousUser(db: Db, userMetadata: Record<string, unknown>): Promise<UserRow> {
+  const [row] = await db<UserRow[]>`
+    insert into auth.users (
+      instance_id, id, aud, role, encrypted_password, raw_app_meta_data, raw_user_meta_data, created_at, updated_at,
+      confirmation_token, recovery_token, email_change_token_new, email_change, email_change_token_current, is_anonymous)
+    values (
+      ${NIL_UUID}, ${randomUUID()}, 'authenticated', 'authenticated', '', '{}'::jsonb,
+      ${db.json(asJson(userMetadata))}, now(), now(), '', '', '', '', '', true)
+    returning *`;
+  return row as UserRow;
+}
+
+/**
+ * An anonymous user's first confirmed address: GoTrue creates the email identity then and the
+ * user stops being anonymous.
+ */
+export async function becomePermanent(db: Db, userId: string, email: string): Promise<void> {
+  await db`
+    insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+    select ${userId}, ${userId}, ${db.json(asJson({ sub: userId, email, email_verified: true, phone_verified: false }))},
+           'email', now(), now(), now()
+    where not exists (select 1 from auth.identities where user_id = ${userId} and provider = 'email')`;
+  await db`update auth.users set is_anonymous = false, updated_at = now() where id = ${userId}`;
+  await syncProviders(db, userId);
 }
 
 /** GoTrue keeps `provider` (the first one) and `providers` (all linked) in app_metadata in sync with identities. */

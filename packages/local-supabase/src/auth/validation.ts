@@ -6,14 +6,21 @@ import { badRequest, weakPassword } from "./errors.ts";
 export const optionalString = v.optional(v.nullable(v.string()));
 export const metadata = v.optional(v.nullable(v.record(v.string(), v.unknown())));
 
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * GoTrue's rule (its checkmail dependency): a dot-atom-ish local part and dot-separated hostname
+ * labels, so `user@localhost` passes and quoted or colon-laden local parts do not. GoTrue checks
+ * the address as sent, without trimming, and lowercases only after the check.
+ */
+const emailPattern =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 export function normaliseEmail(email: string): string {
-  const trimmed = email.trim().toLowerCase();
-  if (trimmed.length > 255 || !emailPattern.test(trimmed)) {
+  if (email === "") throw badRequest("validation_failed", "An email address is required");
+  if (email.length > 255) throw badRequest("validation_failed", "An email address is too long");
+  if (!emailPattern.test(email)) {
     throw badRequest("validation_failed", "Unable to validate email address: invalid format");
   }
-  return trimmed;
+  return email.toLowerCase();
 }
 
 /** Length is the only rule: config.toml's password_requirements is empty for this project. */

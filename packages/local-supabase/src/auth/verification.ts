@@ -5,7 +5,7 @@ import { createFlowState, type PkceParams } from "./flow-state.ts";
 import type { MailType } from "./mail.ts";
 import type { AuthMethod } from "./sessions.ts";
 import { newOtp, tokenHash } from "./tokens.ts";
-import { confirmEmail, type Db, isBanned, syncProviders, type UserRow } from "./users.ts";
+import { becomePermanent, confirmEmail, type Db, isBanned, syncProviders, type UserRow } from "./users.ts";
 
 export const PKCE_PREFIX = "pkce_";
 
@@ -33,7 +33,7 @@ const slots: Record<"signup" | "invite" | "magiclink" | "recovery", TokenSlot> =
   recovery: { column: "recovery_token", sentAt: "recovery_sent_at", ottType: "recovery_token" },
 };
 
-async function storeOneTimeToken(db: Db, userId: string, type: string, hash: string, relatesTo: string) {
+export async function storeOneTimeToken(db: Db, userId: string, type: string, hash: string, relatesTo: string) {
   await db`
     insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
     values (${randomUUID()}, ${userId}, ${type}, ${hash}, ${relatesTo}, now(), now())
@@ -119,7 +119,7 @@ export async function sendEmailChange(
 
 const expired = () => forbidden("otp_expired", "Email link is invalid or has expired");
 
-function isFresh(sentAt: Date | null, otpExpirySeconds: number): boolean {
+export function isFresh(sentAt: Date | null, otpExpirySeconds: number): boolean {
   return sentAt !== null && Date.now() <= sentAt.getTime() + otpExpirySeconds * 1000;
 }
 
@@ -206,6 +206,7 @@ async function applyEmailChange(db: Db, user: UserRow, which: "current" | "new")
     where user_id = ${user.id} and provider = 'email'`;
   await db`delete from auth.one_time_tokens where user_id = ${user.id}
            and token_type in ('email_change_token_new', 'email_change_token_current')`;
+  if (user.is_anonymous) await becomePermanent(db, user.id, newEmail);
   const [fresh] = await db<UserRow[]>`select * from auth.users where id = ${user.id}`;
   return { status: "verified", user: fresh as UserRow, type: "email_change" };
 }

@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateKeys } from "../../src/auth/keys.ts";
 import { signAccessToken } from "../../src/auth/tokens.ts";
-import { type Backend, startBackend } from "../../src/backend.ts";
-import { readConfig } from "../../src/config.ts";
-import { freePort } from "../../src/free-port.ts";
+import type { Backend } from "../../src/backend.ts";
 import { insertMessage, type Row, signedIn, sql, subscribe, type Subscription, users, waitUntil } from "./realtime-support.ts";
 import { backend, needsDatabase, onlyEmbedded } from "./support.ts";
+import { startVariant } from "./variant.ts";
 
 describe.skipIf(needsDatabase)("Realtime per-subscriber authorization and ordering", () => {
   let db: Sql;
@@ -103,30 +99,23 @@ describe.skipIf(needsDatabase)("Realtime per-subscriber authorization and orderi
 });
 
 describe.skipIf(onlyEmbedded || needsDatabase)("embedded: Realtime token expiry and renewal", () => {
+  let variant: Awaited<ReturnType<typeof startVariant>>;
   let own: Backend;
-  let stateDir: string;
   let db: Sql;
 
   beforeAll(async () => {
     // A second backend on the same database whose signing key the test holds, to mint short tokens.
-    stateDir = await mkdtemp(join(tmpdir(), "sss-realtime-keys-"));
-    own = await startBackend({
-      databaseUrl: backend.databaseUrl,
-      apiPort: await freePort(),
-      mailPort: await freePort(),
-      config: readConfig(),
-      stateDir,
-    });
+    variant = await startVariant(() => undefined);
+    own = variant.backend;
     db = sql();
   });
   afterAll(async () => {
     await db?.end();
-    await own?.stop();
-    await rm(stateDir, { recursive: true, force: true });
+    await variant?.stop();
   });
 
   async function tokenFor(name: "bob" | "carol", secondsLeft: number): Promise<string> {
-    const keys = await loadOrCreateKeys(stateDir);
+    const keys = await loadOrCreateKeys(variant.stateDir);
     const now = Math.floor(Date.now() / 1000);
     return signAccessToken(keys, {
       iss: `${own.apiUrl}/auth/v1`,

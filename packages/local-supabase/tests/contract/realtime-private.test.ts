@@ -1,15 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient, type RealtimeChannel, type SupabaseClient } from "@supabase/supabase-js";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Backend, startBackend } from "../../src/backend.ts";
-import { readConfig } from "../../src/config.ts";
-import { freePort } from "../../src/free-port.ts";
+import type { Backend } from "../../src/backend.ts";
 import { signedIn, sql, type UserName, waitUntil } from "./realtime-support.ts";
 import { backend, needsDatabase, onlyEmbedded } from "./support.ts";
+import { startVariant } from "./variant.ts";
 
 /**
  * Policies scoped to this run's topics, which spell out who may do what:
@@ -370,23 +366,15 @@ describe.skipIf(needsDatabase)("Realtime private channels authorized by realtime
 });
 
 describe.skipIf(onlyEmbedded || needsDatabase)("embedded: private-only mode", () => {
+  let variant: Awaited<ReturnType<typeof startVariant>>;
   let own: Backend;
-  let stateDir: string;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "sss-realtime-private-"));
-    own = await startBackend({
-      databaseUrl: backend.databaseUrl,
-      apiPort: await freePort(),
-      mailPort: await freePort(),
-      config: readConfig(),
-      stateDir,
-      realtime: { privateOnly: true },
-    });
+    variant = await startVariant(() => undefined, { realtime: { privateOnly: true } });
+    own = variant.backend;
   });
   afterAll(async () => {
-    await own?.stop();
-    await rm(stateDir, { recursive: true, force: true });
+    await variant?.stop();
   });
 
   it("refuses public channels with PrivateOnly and still joins private ones", async () => {

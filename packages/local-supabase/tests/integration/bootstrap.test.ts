@@ -73,7 +73,13 @@ describe("roles", () => {
   });
 
   it.each(["anon", "authenticated"])("%s cannot read or write the auth schema's tables", async (role) => {
-    for (const statement of ["select * from auth.users", "select * from auth.refresh_tokens", "delete from auth.sessions"]) {
+    for (const statement of [
+      "select * from auth.users",
+      "select * from auth.refresh_tokens",
+      "delete from auth.sessions",
+      "select secret from auth.mfa_factors",
+      "select * from auth.mfa_challenges",
+    ]) {
       await expect(
         db.sql.begin(async (tx) => {
           await tx.unsafe(`set local role ${role}`);

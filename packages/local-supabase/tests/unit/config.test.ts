@@ -28,6 +28,19 @@ describe("supabase/config.toml", () => {
     expect(readConfig(join(dir, "on.toml")).api.auto_expose_new_tables).toBe(true);
   });
 
+  it("reads [auth.mfa]: TOTP on in config.toml, off when absent as in the CLI's template, 10 factors", async () => {
+    expect(readConfig().auth.mfa).toEqual({ max_enrolled_factors: 10, totp: { enroll_enabled: true, verify_enabled: true } });
+    const dir = await mkdtemp(join(tmpdir(), "config-"));
+    const base = '[api]\nport = 1\n[db]\nport = 1\n[inbucket]\nport = 1\n[auth]\nsite_url = "http://localhost:3000"\n';
+    await writeFile(join(dir, "absent.toml"), base);
+    expect(readConfig(join(dir, "absent.toml")).auth.mfa).toEqual({
+      max_enrolled_factors: 10,
+      totp: { enroll_enabled: false, verify_enabled: false },
+    });
+    await writeFile(join(dir, "partial.toml"), `${base}[auth.mfa.totp]\nenroll_enabled = true\n`);
+    expect(readConfig(join(dir, "partial.toml")).auth.mfa.totp).toEqual({ enroll_enabled: true, verify_enabled: false });
+  });
+
   it("names the bad key of a broken config", async () => {
     const dir = await mkdtemp(join(tmpdir(), "config-"));
     const file = join(dir, "config.toml");
