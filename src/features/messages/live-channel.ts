@@ -125,14 +125,16 @@ export function joinLiveChannel(
         applying = applying.then(() => apply(message.payload as MessageChange)).catch(() => undefined);
       });
       if (options.presence) {
+        // The list is always drawn from the channel's state at that moment: a name lookup started
+        // by an earlier sync may finish after a later one, and must not bring back its old list.
+        const show = () =>
+          feed.setOnline(
+            Object.keys(joined.presenceState())
+              .map((id) => ({ id, name: knownName(id) ?? "…" }))
+              .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+          );
         joined.on("presence", { event: "sync" }, () => {
           const ids = Object.keys(joined.presenceState());
-          const show = () =>
-            feed.setOnline(
-              ids
-                .map((id) => ({ id, name: knownName(id) ?? "…" }))
-                .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-            );
           show();
           // A failed lookup (a busy server) is asked again, a few times, rather than leaving "…".
           const learn = (tries: number): Promise<void> =>
