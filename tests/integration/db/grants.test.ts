@@ -41,6 +41,7 @@ const EXPECTED_FUNCTIONS: Record<string, string[]> = {
   profiles_before_update: [],
   messages_before_write: [],
   bump_app_metadata_version: [],
+  broadcast_message_change: [],
 };
 
 async function relationPrivileges(): Promise<Record<string, Record<string, string[]>>> {
