@@ -68,6 +68,12 @@ async function shoot(browser: Browser, baseURL: string, storageState: Awaited<Re
           const name = `${fileName(appPage.path)}${signedIn && appPage.access === "public" ? "-signed-in" : ""}-${viewport.name}-${colorScheme}.png`;
           await page.screenshot({ path: join(OUT, name) });
           console.log(`docs/screenshots/${name}`);
+          if (viewport.name === "phone" && signedIn && appPage.path === "/") {
+            await page.getByText("Menu", { exact: true }).click();
+            const menu = `menu-open-phone-${colorScheme}.png`;
+            await page.screenshot({ path: join(OUT, menu) });
+            console.log(`docs/screenshots/${menu}`);
+          }
         }
         await context.close();
       }
