@@ -1,6 +1,4 @@
-import seed from "../../supabase/seed.sql?raw";
-import { serverQuery } from "~/server/boundary/server-function";
-import { type ServerEnv, serverEnv } from "~/server/env";
+import type { ServerEnv } from "~/server/env";
 
 export interface SeededAccount {
   email: string;
@@ -13,20 +11,18 @@ export interface LocalBackend {
   mailboxUrl: string;
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /**
- * The accounts supabase/seed.sql documents in its header ("--   alice@example.com   moderator")
- * with the one password it gives them all: read from the seed itself, so the home page cannot
- * drift from what the local database holds.
+ * The accounts supabase/seed.sql creates, as its header documents them (LOCAL ONLY). Written out
+ * here, not read from the seed at build time, so the app builds from src/ alone;
+ * tests/unit/local-backend.test.ts keeps the two equal.
  */
-export function seededAccounts(seedSql: string): SeededAccount[] {
-  const password = /password `([^`]+)`/.exec(seedSql)?.[1];
-  if (!password) return [];
-  return [...seedSql.matchAll(/^--\s+(\S+@\S+)\s+(\w+)/gm)].flatMap(([, email, role]) =>
-    email && role ? [{ email, password, role }] : [],
-  );
-}
+export const SEEDED_ACCOUNTS: readonly SeededAccount[] = [
+  { email: "alice@example.com", password: "password123", role: "moderator" },
+  { email: "bob@example.com", password: "password123", role: "user" },
+  { email: "carol@example.com", password: "password123", role: "user" },
+];
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
  * What the home page tells a newcomer about a local backend, or null. Both conditions must hold:
@@ -37,7 +33,5 @@ export function seededAccounts(seedSql: string): SeededAccount[] {
 export function localBackend(env: Pick<ServerEnv, "LOCAL_MAILBOX_URL" | "VITE_SUPABASE_URL">): LocalBackend | null {
   if (!env.LOCAL_MAILBOX_URL) return null;
   if (!LOOPBACK_HOSTS.has(new URL(env.VITE_SUPABASE_URL).hostname)) return null;
-  return { accounts: seededAccounts(seed), mailboxUrl: env.LOCAL_MAILBOX_URL };
+  return { accounts: [...SEEDED_ACCOUNTS], mailboxUrl: env.LOCAL_MAILBOX_URL };
 }
-
-export const getLocalBackend = serverQuery("getLocalBackend", () => localBackend(serverEnv()));
