@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { pgSchema, uuid } from "drizzle-orm/pg-core";
 import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
@@ -10,11 +10,27 @@ const authSessions = pgSchema("auth").table("sessions", { id: uuid("id").primary
 /** Postgres refuses a malformed uuid with an error; a verified token never carries one, but no request may turn that into a 500. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const prepared = new WeakMap<AdminDatabase, ReturnType<typeof prepareLookup>>();
+
+function prepareLookup(admin: AdminDatabase) {
+  // One array parameter, whatever the number of ids: the statement is prepared once per connection.
+  return admin
+    .select({ id: authSessions.id })
+    .from(authSessions)
+    .where(sql`${authSessions.id} = any(${sql.placeholder("ids")}::uuid[])`)
+    .prepare("session_revocation_lookup");
+}
+
 /** Which of these session ids still have a row in auth.sessions. One query on the admin pool. */
 export async function sessionsPresent(admin: AdminDatabase, ids: readonly string[]): Promise<Set<string>> {
   const wanted = ids.filter((id) => UUID.test(id));
   if (!wanted.length) return new Set();
-  const rows = await admin.select({ id: authSessions.id }).from(authSessions).where(inArray(authSessions.id, wanted));
+  let lookup = prepared.get(admin);
+  if (!lookup) {
+    lookup = prepareLookup(admin);
+    prepared.set(admin, lookup);
+  }
+  const rows = await lookup.execute({ ids: wanted });
   // Postgres answers in lower case; the token's claim is compared as the auth server wrote it.
   const present = new Set(rows.map((row) => row.id.toLowerCase()));
   return new Set(wanted.filter((id) => present.has(id.toLowerCase())));
