@@ -82,7 +82,8 @@ export async function signIn(appUrl: string, email = "bob@example.com", password
   const response = await fetch(new URL(match[1].replaceAll("&amp;", "&"), appUrl), {
     method: "POST",
     redirect: "manual",
-    headers: { origin: appUrl, "content-type": "application/x-www-form-urlencoded" },
+    // A no-JS form post carries the page it came from (the app answers 400 without a Referer).
+    headers: { origin: appUrl, referer: `${appUrl}/login`, "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ email, password, next: "/" }).toString(),
   });
   const cookies = response.headers

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { conversationTopic } from "../../src/lib/domain/realtime-topics.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { type Change, eventsFor, type FeedSubscriber, type Row, subscribeAs, waitUntil } from "../fixtures/feed-realtime.ts";
 import {
@@ -82,7 +83,9 @@ describe("live feed over the wire (app actions → Realtime → supabase-js subs
       createFeedUser("wread"),
       createFeedUser("wmod", { moderator: true }),
     ]);
-    subscribers = await Promise.all([author, resender, reader, moderator].map((user) => subscribeAs(user)));
+    // Everyone also tries the author's conversation with the resender: only those two may join.
+    const conversation = conversationTopic(author.id, resender.id);
+    subscribers = await Promise.all([author, resender, reader, moderator].map((user) => subscribeAs(user, [conversation])));
     const [a, s, r, m] = subscribers as [FeedSubscriber, FeedSubscriber, FeedSubscriber, FeedSubscriber];
     byName = { author: a, resender: s, reader: r, moderator: m };
   });
@@ -190,7 +193,13 @@ describe("live feed over the wire (app actions → Realtime → supabase-js subs
     expect(eventsFor(byName.author, dm)).toEqual(["INSERT"]);
     expect(eventsFor(byName.resender, dm)).toEqual(["INSERT"]);
     expect(byName.resender.about(dm)[0]?.new).toMatchObject({ body: secret, recipient_id: expect.any(String) });
-    // Moderators included: a direct message is private to its participants.
+    // Moderators included: a direct message is private to its participants, and the policies
+    // refuse the others the conversation's topic.
+    expect([byName.author.refused, byName.resender.refused]).toEqual([[], []]);
+    expect([byName.reader.refused, byName.moderator.refused]).toEqual([
+      [conversationTopic(author.id, resender.id)],
+      [conversationTopic(author.id, resender.id)],
+    ]);
     expect(eventsFor(byName.reader, dm)).toEqual([]);
     expect(eventsFor(byName.moderator, dm)).toEqual([]);
     for (const outsider of [byName.reader, byName.moderator]) expect(JSON.stringify(outsider.changes)).not.toContain(secret);

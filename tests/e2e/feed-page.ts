@@ -126,7 +126,7 @@ export function trackSockets(page: Page): TrackedSocket[] {
   page.on("websocket", (socket: WebSocket) => {
     const tracked: TrackedSocket = { url: socket.url(), closed: false, received: [] };
     sockets.push(tracked);
-    socket.on("framereceived", (frame) => tracked.received.push(String(frame.payload)));
+    socket.on("framereceived", (frame) => tracked.received.push(Buffer.from(frame.payload).toString("utf8")));
     socket.on("close", () => (tracked.closed = true));
   });
   return sockets;
@@ -136,11 +136,12 @@ export function realtimeSockets(sockets: TrackedSocket[]): TrackedSocket[] {
   return sockets.filter((socket) => socket.url.includes("/realtime/v1/websocket"));
 }
 
-/** postgres_changes frames (any socket) that mention `text` (an id or a body). */
+/**
+ * Realtime frames that mention `text` (an id or a body): only the database's broadcasts of a
+ * message carry its id (joins, replies, presence and heartbeats do not), text or binary alike.
+ */
 export function changeFramesMentioning(sockets: TrackedSocket[], text: string): string[] {
-  return sockets.flatMap((socket) =>
-    socket.received.filter((frame) => frame.includes("postgres_changes") && frame.includes(text)),
-  );
+  return realtimeSockets(sockets).flatMap((socket) => socket.received.filter((frame) => frame.includes(text)));
 }
 
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = WAIT_MS): Promise<void> {

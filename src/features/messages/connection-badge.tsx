@@ -1,4 +1,4 @@
-import type { ConnectionState } from "~/lib/realtime-feed";
+import type { ConnectionState } from "./live-feed";
 
 const labels: Record<ConnectionState, string> = {
   connecting: "Connecting…",

@@ -1,21 +1,59 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import type { ConnectionState, MessageChange } from "~/lib/realtime-feed";
-import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes, toIsoMicros } from "~/lib/domain/messages";
-import { getChangesSince, getRealtimeAccess, getUsernames } from "./messages.api";
+import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
+import { getChangesSince } from "./messages.api";
+
+/** What the page shows about the live connection. */
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
+
+/** What a page shares on its topic besides the messages. */
+export interface LiveFeedSharing {
+  /** The signed-in user: the presence key and the sender of typing events. */
+  me: () => string | undefined;
+  /** Track this tab in the topic's presence (the public feed: who is online). */
+  presence?: boolean;
+  /** Send and show typing (a conversation): Broadcast between the two, never stored. */
+  typing?: boolean;
+}
 
 /** Which messages a view shows: the public feed, or one conversation. */
 export type FeedScope = (message: FeedMessage) => boolean;
 
+/** What the lazily loaded channel (./live-channel) reads and writes of a page's feed. */
+export interface LiveFeedState {
+  merge(messages: FeedMessage[]): void;
+  known(id: string): FeedMessage | undefined;
+  initial(): FeedMessage[] | undefined;
+  names: Record<string, string>;
+  setNames(names: Record<string, string>): void;
+  catchUp(): Promise<void>;
+  setState(state: ConnectionState): void;
+  /** Who has the topic open, each once, by name. */
+  setOnline(users: { id: string; name: string }[]): void;
+  setTyping(id: string | null): void;
+  typing(): string | null;
+}
+
 /**
- * The messages a page shows, kept current: the server-rendered page, then Realtime changes applied
- * by id (an optimistic copy, its echo and a catch-up fetch all land on the same key, so nothing is
- * shown twice), then after every (re)subscription whatever changed since the newest cursor.
+ * The messages a page shows, kept current: the server-rendered page, then the changes the database
+ * broadcasts to the page's private topic, applied by id (an optimistic copy, its echo and a
+ * catch-up fetch all land on the same key, so nothing is shown twice), then after every
+ * (re)subscription whatever changed since the newest cursor: Broadcast keeps nothing for a
+ * socket that was away. The Realtime side loads after mount (ADR 0031); this part is what the
+ * server renders and the page needs up front.
  */
-export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: FeedScope) {
+export function createLiveFeed(
+  initial: () => FeedMessage[] | undefined,
+  scope: FeedScope,
+  topic: () => string | undefined,
+  sharing?: LiveFeedSharing,
+) {
   const [byId, setById] = createStore<Record<string, FeedMessage>>({});
   const [names, setNames] = createStore<Record<string, string>>({});
   const [state, setState] = createSignal<ConnectionState>("connecting");
+  const [online, setOnline] = createSignal<{ id: string; name: string }[]>([]);
+  const [typing, setTyping] = createSignal<string | null>(null);
+  let notify: (() => void) | undefined;
   let syncedAt: string | null = null;
 
   function merge(messages: FeedMessage[]) {
@@ -53,78 +91,57 @@ export function createLiveFeed(initial: () => FeedMessage[] | undefined, scope: 
     return newest ? { createdAt: newest.createdAt, id: newest.id } : null;
   }
 
-  function knownName(id: string): string | undefined {
-    if (names[id]) return names[id];
-    for (const message of initial() ?? []) {
-      if (message.authorId === id) return message.authorName;
-      if (message.recipientId === id && message.recipientName) return message.recipientName;
-    }
-    return undefined;
-  }
-
-  async function catchUp() {
-    const result = await getChangesSince(newestCursor(), syncedAt);
-    syncedAt = result.syncedAt;
-    merge(result.messages);
-  }
-
-  async function nameOf(id: string | null): Promise<string | null> {
-    if (!id) return null;
-    const known = knownName(id);
-    if (known) return known;
-    setNames(await getUsernames([id]));
-    return names[id] ?? "…";
-  }
-
-  async function apply(change: MessageChange) {
-    const { row } = change;
-    if (change.type === "DELETE") {
-      const known = all().get(row.id);
-      // A hard delete (an admin cleaning up) hides the message like a tombstone would.
-      if (known) merge([{ ...known, body: "", deletedAt: known.deletedAt ?? toIsoMicros(new Date().toISOString()) }]);
-      return;
-    }
-    if (!row.author_id || !row.created_at) return;
-    const [authorName, recipientName] = await Promise.all([nameOf(row.author_id), nameOf(row.recipient_id ?? null)]);
-    merge([
-      {
-        id: row.id,
-        authorId: row.author_id,
-        authorName: authorName ?? "…",
-        recipientId: row.recipient_id ?? null,
-        recipientName,
-        isAnnouncement: row.is_announcement ?? false,
-        body: row.body ?? "",
-        createdAt: toIsoMicros(row.created_at),
-        editedAt: row.edited_at ? toIsoMicros(row.edited_at) : null,
-        deletedAt: row.deleted_at ? toIsoMicros(row.deleted_at) : null,
-      },
-    ]);
-  }
-
-  // Changes are applied one after another in arrival (commit) order, even when one of them has
-  // to wait for a username.
-  let applying = Promise.resolve();
+  const feed: LiveFeedState = {
+    merge,
+    known: (id) => all().get(id),
+    initial,
+    names,
+    setNames,
+    async catchUp() {
+      const result = await getChangesSince(newestCursor(), syncedAt);
+      syncedAt = result.syncedAt;
+      merge(result.messages);
+    },
+    setState,
+    setOnline,
+    setTyping,
+    typing,
+  };
 
   onMount(() => {
-    let connection: { close(): void } | undefined;
+    const name = topic();
+    if (!name) return;
+    let leave: (() => void) | undefined;
     let unmounted = false;
     onCleanup(() => {
       unmounted = true;
-      connection?.close();
+      notify = undefined;
+      leave?.();
     });
-    void import("~/lib/realtime-feed").then(({ connectLiveFeed }) => {
-      if (unmounted) return;
-      connection = connectLiveFeed({
-        getAccess: () => getRealtimeAccess(),
-        onChange: (change) => {
-          applying = applying.then(() => apply(change)).catch(() => undefined);
-        },
-        onState: setState,
-        onSubscribed: () => void catchUp().catch(() => setState("reconnecting")),
-      });
-    });
+    void import("./live-channel").then(
+      ({ joinLiveChannel }) => {
+        if (unmounted) return;
+        const me = sharing?.me();
+        const channel = joinLiveChannel(name, feed, {
+          me,
+          presence: !!sharing?.presence && !!me,
+          typing: !!sharing?.typing && !!me,
+        });
+        leave = channel.leave;
+        notify = channel.notifyTyping;
+      },
+      () => setState("reconnecting"),
+    );
   });
 
-  return { messages: visible, state, has: (id: string) => all().has(id) };
+  return {
+    messages: visible,
+    state,
+    has: (id: string) => all().has(id),
+    online,
+    /** The user typing on the page's topic (in a conversation: the other participant), if any. */
+    typing,
+    /** Call on every keystroke; the channel throttles what it sends. */
+    notifyTyping: () => notify?.(),
+  };
 }

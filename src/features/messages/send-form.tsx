@@ -8,7 +8,7 @@ import { sendMessage } from "./messages.api";
  * The id is generated here, before sending: a resubmitted form or a retried request carries the
  * same id and the server inserts it once; the optimistic copy and the Realtime echo share it too.
  */
-export function SendForm(props: { to?: string; canAnnounce?: boolean; label?: string }) {
+export function SendForm(props: { to?: string; canAnnounce?: boolean; label?: string; onTyping?: () => void }) {
   const [id, setId] = createSignal(crypto.randomUUID());
   const submission = useSubmission(sendMessage);
   let form: HTMLFormElement | undefined;
@@ -31,7 +31,7 @@ export function SendForm(props: { to?: string; canAnnounce?: boolean; label?: st
       <Show when={props.to}>{(to) => <input type="hidden" name="to" value={to()} />}</Show>
       <label>
         {props.label ?? "Message"}
-        <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH} rows="2" />
+        <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH} rows="2" onInput={() => props.onTyping?.()} />
       </label>
       <Show when={props.canAnnounce}>
         <label class="inline">

@@ -15,10 +15,11 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { authenticatedRole, authUid, authUsers } from "drizzle-orm/supabase";
+import { authenticatedRole, authUid, authUsers, realtimeMessages, realtimeTopic } from "drizzle-orm/supabase";
 // Relative imports: drizzle-kit loads this file without the app's `~/` alias.
 import { MESSAGE_MAX_LENGTH } from "../../lib/domain/messages";
 import { type AppRole, ROLE_CLAIM } from "../../lib/domain/roles";
+import { FEED_TOPIC } from "../../lib/domain/realtime-topics";
 import { USERNAME_PATTERN } from "../../lib/domain/username";
 
 /*
@@ -124,6 +125,43 @@ export const messages = pgTable(
     }),
   ],
 ).enableRLS();
+
+/*
+ * Who may join which private Realtime topic (ADR 0031). Supabase allows the app nothing in the
+ * realtime schema but these policies; the trigger that broadcasts messages lives in public.
+ * `dm:<smaller id>:<larger id>` is the one spelling of a conversation's topic, so a participant
+ * cannot open a second, differently spelled channel about it (ids compared byte-wise, as the
+ * trigger and the browser order them); moderators are held to the same
+ * rule as everyone (they cannot read direct messages either).
+ */
+const isFeedTopic = sql`${realtimeTopic} = ${sql.raw(`'${FEED_TOPIC}'`)}`;
+const isOwnConversationTopic = sql`(${realtimeTopic} ~ '^dm:[0-9a-f-]{36}:[0-9a-f-]{36}$'
+  and split_part(${realtimeTopic}, ':', 2) < split_part(${realtimeTopic}, ':', 3) collate "C"
+  and (select auth.uid()::text) in (split_part(${realtimeTopic}, ':', 2), split_part(${realtimeTopic}, ':', 3)))`;
+
+export const feedTopicReaders = pgPolicy("signed-in users join the public feed topic", {
+  for: "select",
+  to: authenticatedRole,
+  using: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${isFeedTopic}`,
+}).link(realtimeMessages);
+
+export const feedTopicPresence = pgPolicy("signed-in users share presence on the public feed topic", {
+  for: "insert",
+  to: authenticatedRole,
+  withCheck: sql`${realtimeMessages.extension} = 'presence' and ${isFeedTopic}`,
+}).link(realtimeMessages);
+
+export const conversationTopicReaders = pgPolicy("participants join their conversation topic", {
+  for: "select",
+  to: authenticatedRole,
+  using: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${isOwnConversationTopic}`,
+}).link(realtimeMessages);
+
+export const conversationTopicSenders = pgPolicy("participants send typing and presence on their conversation topic", {
+  for: "insert",
+  to: authenticatedRole,
+  withCheck: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${isOwnConversationTopic}`,
+}).link(realtimeMessages);
 
 /** Supabase's seed-000 example table: the RLS matrix test is built on it. */
 export const countries = pgTable(

@@ -1,5 +1,5 @@
 import { getRequestEvent } from "solid-js/web";
-import type { RealtimeAccess } from "~/lib/realtime-feed";
+import type { RealtimeAccess } from "~/lib/realtime";
 import { readStoredSession, sessionCookieName } from "~/server/auth/session-cookies";
 import { serverEnv } from "~/server/env";
 import { userQuery } from "~/server/boundary/server-function";

@@ -43,6 +43,7 @@ const EXPECTED_FUNCTIONS: Record<string, string[]> = {
   messages_before_write: [],
   bump_app_metadata_version: [],
   bump_session_revocation_version: [],
+  broadcast_message_change: [],
 };
 
 async function relationPrivileges(): Promise<Record<string, Record<string, string[]>>> {

@@ -4,6 +4,7 @@ import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
 import { getModerationQueue } from "~/features/messages/messages.api";
+import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 
 export const route = { preload: () => getModerationQueue() } satisfies RouteDefinition;
 
@@ -12,6 +13,7 @@ export default function ModerationPage() {
   const live = createLiveFeed(
     () => queue()?.messages,
     (message) => message.recipientId === null,
+    () => FEED_TOPIC,
   );
   return (
     <>

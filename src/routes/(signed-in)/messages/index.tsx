@@ -4,7 +4,9 @@ import { Show } from "solid-js";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
+import { OnlineNow } from "~/features/messages/online-now";
 import type { FeedCursor } from "~/lib/domain/messages";
+import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 import { getFeed } from "~/features/messages/messages.api";
 import { usePendingMessages } from "~/features/messages/pending-messages";
 import { SendForm } from "~/features/messages/send-form";
@@ -27,6 +29,8 @@ export default function MessagesPage() {
     () => feed()?.messages,
     (message) =>
       message.recipientId === null && (before() === null || feed()?.messages.some((m) => m.id === message.id) === true),
+    () => FEED_TOPIC,
+    { me: () => feed()?.me.id, presence: true },
   );
   const pending = usePendingMessages(live.has);
   return (
@@ -34,6 +38,7 @@ export default function MessagesPage() {
       <Title>Messages</Title>
       <h1>Messages</h1>
       <ConnectionBadge state={live.state()} />
+      <OnlineNow users={live.online()} />
       <p>
         <A href="/messages/direct">Direct messages</A>
       </p>

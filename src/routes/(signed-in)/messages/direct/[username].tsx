@@ -3,7 +3,9 @@ import { A, createAsync, type RouteDefinition, useParams } from "@solidjs/router
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
+import { TypingNotice } from "~/features/messages/typing-notice";
 import { getConversation } from "~/features/messages/messages.api";
+import { conversationTopic } from "~/lib/domain/realtime-topics";
 import { usePendingMessages } from "~/features/messages/pending-messages";
 import { SendForm } from "~/features/messages/send-form";
 
@@ -20,6 +22,11 @@ export default function ConversationPage() {
       const other = conversation()?.other.id;
       return !!other && message.recipientId !== null && (message.authorId === other || message.recipientId === other);
     },
+    () => {
+      const current = conversation();
+      return current && conversationTopic(current.me.id, current.other.id);
+    },
+    { me: () => conversation()?.me.id, typing: true },
   );
   const pending = usePendingMessages(live.has, () => conversation()?.other.username);
   return (
@@ -30,7 +37,8 @@ export default function ConversationPage() {
         <A href="/messages/direct">All conversations</A>
       </p>
       <ConnectionBadge state={live.state()} />
-      <SendForm to={conversation()?.other.username} label={`Message to ${params.username}`} />
+      <SendForm to={conversation()?.other.username} label={`Message to ${params.username}`} onTyping={live.notifyTyping} />
+      <TypingNotice name={live.typing() === conversation()?.other.id ? (conversation()?.other.username ?? null) : null} />
       <MessageList messages={live.messages()} me={conversation()?.me.id} isModerator={false} pending={pending()} />
     </>
   );

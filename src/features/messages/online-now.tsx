@@ -1,0 +1,13 @@
+import { For } from "solid-js";
+
+/** Who has the public feed open now (Presence on its topic), each user once. */
+export function OnlineNow(props: { users: { id: string; name: string }[] }) {
+  return (
+    <section class="online" aria-label="Online now" data-testid="online">
+      <h2>Online now</h2>
+      <ul>
+        <For each={props.users}>{(user) => <li>{user.name}</li>}</For>
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+import { RealtimeClient } from "@supabase/realtime-js";
+
+/*
+ * The browser's Realtime connection (ADR 0031): Supabase's own client, one socket for every
+ * channel of the page, authenticated by short-lived tokens from the server (the session cookies
+ * are httpOnly, ADR 0003). Import it dynamically after mount: it is not part of a page's up-front
+ * JavaScript (ADR 0015).
+ */
+
+/** What the server hands out for Realtime (`getRealtimeAccess`). */
+export interface RealtimeAccess {
+  url: string;
+  apikey: string;
+  accessToken: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * Ask for a new token this long before the current one expires. realtime-js asks the `accessToken`
+ * callback on every heartbeat (25 s) and the server closes a channel whose token expired without
+ * rejoining it, so the token handed over must outlive the next heartbeat by a wide margin.
+ */
+const RENEW_BEFORE_SECONDS = 120;
+
+let shared: { client: Promise<RealtimeClient>; users: number } | undefined;
+
+async function connect(getAccess: () => Promise<RealtimeAccess>): Promise<RealtimeClient> {
+  let access = await getAccess();
+  let renewing: Promise<RealtimeAccess> | undefined;
+  const client = new RealtimeClient(`${access.url}/realtime/v1`, {
+    params: { apikey: access.apikey },
+    accessToken: async () => {
+      if (access.expiresAt - Date.now() / 1000 < RENEW_BEFORE_SECONDS) {
+        renewing ??= getAccess().finally(() => (renewing = undefined));
+        access = await renewing;
+      }
+      return access.accessToken;
+    },
+  });
+  // Without this the first join of a private channel can leave before the callback answered and
+  // be authorized with the publishable key alone (as anon), which the topic policies refuse.
+  await client.setAuth();
+  return client;
+}
+
+/**
+ * The page's Realtime client, shared by every channel of the page (feed, presence, typing). Call
+ * `release` when a channel is gone: the last one disconnects, so a later page (perhaps another
+ * user after signing in again) starts from a fresh token.
+ */
+export function useRealtime(getAccess: () => Promise<RealtimeAccess>): {
+  client: Promise<RealtimeClient>;
+  release: () => void;
+} {
+  const current = (shared ??= { client: connect(getAccess), users: 0 });
+  current.users++;
+  current.client.catch(() => {
+    if (shared === current) shared = undefined;
+  });
+  let released = false;
+  return {
+    client: current.client,
+    release() {
+      if (released) return;
+      released = true;
+      if (--current.users > 0) return;
+      if (shared === current) shared = undefined;
+      void current.client.then((client) => client.disconnect()).catch(() => undefined);
+    },
+  };
+}

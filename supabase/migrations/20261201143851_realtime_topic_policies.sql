@@ -1,0 +1,8 @@
+CREATE POLICY "participants join their conversation topic" ON "realtime"."messages" AS PERMISSIVE FOR SELECT TO "authenticated" USING ("realtime"."messages"."extension" in ('broadcast', 'presence') and (realtime.topic() ~ '^dm:[0-9a-f-]{36}:[0-9a-f-]{36}$'
+  and split_part(realtime.topic(), ':', 2) < split_part(realtime.topic(), ':', 3) collate "C"
+  and (select auth.uid()::text) in (split_part(realtime.topic(), ':', 2), split_part(realtime.topic(), ':', 3))));--> statement-breakpoint
+CREATE POLICY "participants send typing and presence on their conversation topic" ON "realtime"."messages" AS PERMISSIVE FOR INSERT TO "authenticated" WITH CHECK ("realtime"."messages"."extension" in ('broadcast', 'presence') and (realtime.topic() ~ '^dm:[0-9a-f-]{36}:[0-9a-f-]{36}$'
+  and split_part(realtime.topic(), ':', 2) < split_part(realtime.topic(), ':', 3) collate "C"
+  and (select auth.uid()::text) in (split_part(realtime.topic(), ':', 2), split_part(realtime.topic(), ':', 3))));--> statement-breakpoint
+CREATE POLICY "signed-in users share presence on the public feed topic" ON "realtime"."messages" AS PERMISSIVE FOR INSERT TO "authenticated" WITH CHECK ("realtime"."messages"."extension" = 'presence' and realtime.topic() = 'feed:public');--> statement-breakpoint
+CREATE POLICY "signed-in users join the public feed topic" ON "realtime"."messages" AS PERMISSIVE FOR SELECT TO "authenticated" USING ("realtime"."messages"."extension" in ('broadcast', 'presence') and realtime.topic() = 'feed:public');
