@@ -1,7 +1,7 @@
 import { Title } from "~/components/page-title";
-import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
-import { Show } from "solid-js";
-import { getAuthOptions, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";
+import { createAsync, revalidate, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
+import { onMount, Show } from "solid-js";
+import { getAuthOptions, getCurrentUser, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";
 import { FormError, Notice } from "~/features/auth/form-status";
 import { linkProblemMessages } from "~/features/auth/link-problems";
 
@@ -15,6 +15,9 @@ export default function LoginPage() {
   const sending = useSubmission(sendMagicLink);
   const oauth = useSubmission(signInWithLocalProvider);
   const problem = () => (typeof params.error === "string" ? linkProblemMessages[params.error] : undefined);
+  // Reached by a client-side redirect (a server function refused a session that ended elsewhere),
+  // the layout's cached user would still name the user who is gone.
+  onMount(() => void revalidate(getCurrentUser.key));
 
   return (
     <>

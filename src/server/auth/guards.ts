@@ -2,6 +2,7 @@ import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AppRole, hasRole } from "~/lib/domain/roles";
+import { isServerFunctionPath } from "~/server/boundary/server-function-request";
 import { forbidden } from "~/server/http-errors";
 import { sameOriginReferer } from "~/server/security/same-origin";
 import { loginRedirectPath } from "./protected-paths";
@@ -23,7 +24,10 @@ export function requireUser(): VerifiedClaims {
   if (auth.claims) return auth.claims;
   // Server functions are called from a page; send the user back to that page, not to /_server.
   const requestUrl = new URL(event.request.url);
-  throw redirect(loginRedirectPath(sameOriginReferer(event.request, requestUrl) ?? requestUrl));
+  // A server function call says 401 (its session ended, e.g. signed out on all devices). The
+  // router follows the Location whatever the status, and a no-JS form post still gets a 302.
+  const status = isServerFunctionPath(requestUrl.pathname) ? 401 : 302;
+  throw redirect(loginRedirectPath(sameOriginReferer(event.request, requestUrl) ?? requestUrl), status);
 }
 
 /** Signed-in users without the role get a 403, not a login prompt: signing in again won't help. */

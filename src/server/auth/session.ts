@@ -6,6 +6,7 @@ import { createRequestClient } from "~/server/supabase";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token";
 import { tokenClaimsOutdated } from "./claims-freshness";
+import { tokenSessionRevoked } from "./session-revocation";
 import {
   type CookieToSet,
   RequestCookies,
@@ -40,8 +41,9 @@ const REFRESH_MARGIN_SECONDS = 90;
 const REFRESH_WAIT_MS = 5_000;
 
 /**
- * How long a request waits for the claims-freshness check (ADR 0014) before it goes on with the
- * token's own claims, as it does when the database is unreachable (ADR 0021).
+ * How long a request waits for the claims-freshness check (ADR 0014) and the session check (ADR
+ * 0035) before it goes on with the token's own claims, as it does when the database is
+ * unreachable (ADR 0021).
  */
 const FRESHNESS_WAIT_MS = 2_000;
 
@@ -120,19 +122,19 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Pro
 }
 
 /**
- * ADR 0014's check, unless the database cannot answer (down, or slower than FRESHNESS_WAIT_MS):
- * then the token's own claims stand, so pages that need no data keep working (ADR 0021).
+ * A database check of a valid token (ADR 0014's claims, ADR 0035's session), unless the database
+ * cannot answer (down, or slower than FRESHNESS_WAIT_MS): then the token's own claims stand, so
+ * pages that need no data keep working (ADR 0021).
  */
-async function claimsOutdated(claims: VerifiedClaims): Promise<boolean> {
-  const checking = tokenClaimsOutdated(claims);
+async function tokenCheck(what: string, checking: Promise<boolean>): Promise<boolean> {
   try {
     return await within(checking, FRESHNESS_WAIT_MS, () =>
-      Object.assign(new Error("claims-freshness check timed out"), { code: "CONNECT_TIMEOUT" }),
+      Object.assign(new Error(`${what} check timed out`), { code: "CONNECT_TIMEOUT" }),
     );
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     checking.catch(() => undefined);
-    console.warn(`claims freshness not checked (database unavailable): ${(error as Error).message}`);
+    console.warn(`${what} not checked (database unavailable): ${(error as Error).message}`);
     return false;
   }
 }
@@ -170,7 +172,17 @@ export async function updateSession(event: FetchEvent): Promise<void> {
     // refresh, never a sign-out (ADR 0021).
     const expiresAt = Math.min(result.claims.exp, stored.expires_at ?? Number.POSITIVE_INFINITY);
     if (expiresAt - Date.now() / 1000 < REFRESH_MARGIN_SECONDS) refresh = "expiring";
-    else if (await claimsOutdated(result.claims)) refresh = "claims-changed";
+    else {
+      // Both usually answer from memory; when both must ask the database they do so side by side.
+      const [sessionGone, claimsChanged] = await Promise.all([
+        tokenCheck("session revocation", tokenSessionRevoked(result.claims)),
+        tokenCheck("claims freshness", tokenClaimsOutdated(result.claims)),
+      ]);
+      // The session was deleted (signed out everywhere, by an admin, user deleted): the token
+      // still verifies, but a refresh would be refused anyway, so the cookies go now.
+      if (sessionGone) result = { status: "invalid", reason: "session revoked" };
+      else if (claimsChanged) refresh = "claims-changed";
+    }
   }
 
   if (refresh) {

@@ -235,6 +235,22 @@ export const appMetadataVersion = pgTable(
   (table) => [check("app_metadata_version_one_row", sql`${table.singleton}`)],
 ).enableRLS();
 
+/**
+ * One row whose `version` a trigger on auth.sessions moves, in the same transaction, whenever
+ * sessions are deleted (sign-out with scope global or others, an admin signing a user out, a
+ * deleted user). The middleware reads it at most once a second and looks a token's session up only
+ * after it moved (ADR 0035). A row, not a sequence, for the same reason as app_metadata_version.
+ * Read through the admin connection only.
+ */
+export const sessionRevocationVersion = pgTable(
+  "session_revocation_version",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+  },
+  (table) => [check("session_revocation_version_one_row", sql`${table.singleton}`)],
+).enableRLS();
+
 export type Profile = typeof profiles.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;
