@@ -5,7 +5,7 @@ import { serverEnv } from "~/server/env";
 import { createRequestClient } from "~/server/supabase";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token";
-import { tokenClaimsOutdated } from "./claims-freshness";
+import { secondFactorPending, tokenClaimsOutdated } from "./claims-freshness";
 import {
   type CookieToSet,
   RequestCookies,
@@ -19,6 +19,11 @@ import {
 export interface RequestAuth {
   /** Verified claims of the signed-in user, or null. Never read from an unverified cookie. */
   claims: VerifiedClaims | null;
+  /**
+   * The session is aal1 and its user has a verified factor: only the code page and sign-out
+   * may serve it (ADR 0034). Decided from the verified claims and auth.mfa_factors.
+   */
+  secondFactorPending: boolean;
   /** This request's only Supabase client, created on first use. */
   readonly supabase: SupabaseClient;
   cookies: RequestCookies;
@@ -138,6 +143,31 @@ async function claimsOutdated(claims: VerifiedClaims): Promise<boolean> {
 }
 
 /**
+ * secondFactorPending(), failing closed: when the database cannot say whether the user has a
+ * factor, the session is treated as needing one (a page that needs the code page then says the
+ * service is unavailable), never as not needing one.
+ */
+async function pendingSecondFactor(claims: VerifiedClaims): Promise<boolean> {
+  const checking = secondFactorPending(claims);
+  try {
+    return await within(checking, FRESHNESS_WAIT_MS, () =>
+      Object.assign(new Error("second-factor check timed out"), { code: "CONNECT_TIMEOUT" }),
+    );
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    checking.catch(() => undefined);
+    console.warn(`second factor not checked (database unavailable): ${(error as Error).message}`);
+    return true;
+  }
+}
+
+/** Puts verified claims on the request, with whether they still need the second factor. */
+async function adoptClaims(auth: RequestAuth, claims: VerifiedClaims | null): Promise<void> {
+  auth.claims = claims;
+  auth.secondFactorPending = claims ? await pendingSecondFactor(claims) : false;
+}
+
+/**
  * Runs on every non-static request: verifies the session cookie locally, refreshes it when it is
  * (nearly) expired, and puts `{ claims, supabase }` on event.locals. Set-Cookie is written only
  * when the session changed.
@@ -148,6 +178,7 @@ export async function updateSession(event: FetchEvent): Promise<void> {
   let client: SupabaseClient | undefined;
   const auth: RequestAuth = {
     claims: null,
+    secondFactorPending: false,
     cookies,
     get supabase() {
       client ??= createRequestClient(cookies, requestUrl);
@@ -182,7 +213,7 @@ export async function updateSession(event: FetchEvent): Promise<void> {
       // and only due for a refresh still signs this request in; one whose claims changed does not.
       console.warn(`session refresh failed: ${(error as Error).message}`);
       if (result.status === "valid" && refresh === "expiring" && result.claims.exp > Date.now() / 1000)
-        auth.claims = result.claims;
+        await adoptClaims(auth, result.claims);
       return;
     }
     cookies.setAll(outcome.cookies, outcome.headers);
@@ -190,7 +221,7 @@ export async function updateSession(event: FetchEvent): Promise<void> {
   }
 
   if (result.status === "valid") {
-    auth.claims = result.claims;
+    await adoptClaims(auth, result.claims);
     return;
   }
   // Not known to be bad: signed out for this request only, the cookies stay for the next one.
@@ -214,9 +245,9 @@ export async function updateSession(event: FetchEvent): Promise<void> {
 export async function adoptSessionFromCookies(auth: RequestAuth): Promise<void> {
   const stored = await readStoredSession(auth.cookies, sessionCookieName(serverEnv().VITE_SUPABASE_URL));
   if (!stored) {
-    auth.claims = null;
+    await adoptClaims(auth, null);
     return;
   }
   const result = await accessTokenVerifier()(stored.access_token);
-  auth.claims = result.status === "valid" ? result.claims : null;
+  await adoptClaims(auth, result.status === "valid" ? result.claims : null);
 }
