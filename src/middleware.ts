@@ -12,6 +12,7 @@ import {
 } from "~/server/auth/protected-paths";
 import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
+import { writeModerationSettings } from "~/server/db/moderation-settings";
 import { serverEnv } from "~/server/env";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
 import {
@@ -38,7 +39,7 @@ export default createMiddleware({
       const refused = await guardServerFunctionRequest(event);
       if (refused) return refused;
     }
-    await updateSession(event);
+    await Promise.all([updateSession(event), writeModerationSettings()]);
     if (event.request.method !== "GET" || !isProtectedPath(url.pathname)) return;
     const { claims, secondFactorPending } = event.locals.auth;
     if (!claims) return redirectWithSessionCookies(event, loginRedirectPath(url), 302);

@@ -44,17 +44,29 @@ export const startEnrolment = userQuery("startEnrolment", async () => {
   for (const factor of listed.data.all) {
     if (factor.status !== "verified") await auth.mfa.unenroll({ factorId: factor.id });
   }
-  // Names are unique per user, so each enrolment gets its own.
-  const added = new Date().toISOString().slice(0, 16).replace("T", " ");
-  const { data, error } = await auth.mfa.enroll({ factorType: "totp", friendlyName: `Authenticator app (${added} UTC)` });
+  // Names are unique per user: the first "Authenticator app N" not taken.
+  const taken = new Set(listed.data.all.filter((factor) => factor.status === "verified").map((factor) => factor.friendly_name));
+  let number = 1;
+  while (taken.has(`Authenticator app ${number}`)) number++;
+  const { data, error } = await auth.mfa.enroll({ factorType: "totp", friendlyName: `Authenticator app ${number}` });
   if (error) {
     if (isAuthRetryableFetchError(error)) throw serviceUnavailable();
     console.warn(`startEnrolment: ${error.code ?? error.status ?? "error"} ${error.message}`);
-    if (error.code === "too_many_enrolled_mfa_factors") throw new FormError("Remove a factor before adding another one.");
-    throw new FormError(GENERIC_FAILURE);
+    // Shown on the page: a loader's thrown message would make it an error page.
+    if (error.code === "too_many_enrolled_mfa_factors") return { problem: "Remove a factor before adding another one." };
+    return { problem: GENERIC_FAILURE };
   }
-  return { factorId: data.id, qrCode: data.totp.qr_code, secret: data.totp.secret };
+  return { started: { factorId: data.id, qrCode: svgDataUri(data.totp.qr_code), secret: data.totp.secret } };
 });
+
+/**
+ * auth-js hands the QR code over as `data:image/svg+xml;utf-8,<svg…>`, the markup unencoded: a
+ * `#` in it (a colour) would end the URI as a fragment. Percent-encoded, any SVG survives.
+ */
+function svgDataUri(qrCode: string): string {
+  const markup = qrCode.replace(/^data:image\/svg\+xml;(utf-8|charset=utf-8),/, "");
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(markup)}`;
+}
 
 /** The first correct code verifies the factor and makes this session aal2 (new cookies). */
 export const confirmFactor = userAction("confirmFactor", async ({ claims }, form) => {

@@ -26,7 +26,9 @@ function prepareLookup(admin: AdminDatabase) {
     .select({
       metadata: authUsers.rawAppMetaData,
       // The two-factor check (secondFactorPending) rides on the same primary-key lookup.
-      hasVerifiedFactor: sql<boolean>`exists (select 1 from auth.mfa_factors f where f.user_id = ${authUsers.id} and f.status = 'verified')`,
+      // The user id as a parameter: Drizzle names the outer column unqualified, which inside the
+      // sub-select would be mfa_factors' own id.
+      hasVerifiedFactor: sql<boolean>`exists (select 1 from auth.mfa_factors f where f.user_id = ${sql.placeholder("id")} and f.status = 'verified')`,
     })
     .from(authUsers)
     .where(eq(authUsers.id, sql.placeholder("id")))

@@ -12,7 +12,14 @@ export default function SetupFactorPage() {
     <>
       <Title>Set up an authenticator app</Title>
       <h1>Set up an authenticator app</h1>
-      <Show when={enrolment()}>
+      <Show when={enrolment()?.problem}>
+        {(problem) => (
+          <p class="form-error" role="alert">
+            {problem()}
+          </p>
+        )}
+      </Show>
+      <Show when={enrolment()?.started}>
         {(started) => (
           <>
             <p>Scan this code with your authenticator app, or type the key below into it.</p>
@@ -24,7 +31,14 @@ export default function SetupFactorPage() {
               <input type="hidden" name="factor_id" value={started().factorId} />
               <label>
                 Code from the app
-                <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,8}" maxlength={8} required />
+                <input
+                  name="code"
+                  inputmode="numeric"
+                  autocomplete="one-time-code"
+                  pattern="[0-9 ]{6,8}"
+                  maxlength={8}
+                  required
+                />
               </label>
               <button type="submit" disabled={confirming.pending}>
                 {confirming.pending ? "Checking…" : "Turn on two-factor sign-in"}
