@@ -1,5 +1,6 @@
 import { redirect } from "@solidjs/router";
 import { getRequestEvent } from "solid-js/web";
+import { safeNextPath } from "~/lib/safe-redirect";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AppRole, hasRole } from "~/lib/domain/roles";
 import { forbidden } from "~/server/http-errors";
@@ -25,6 +26,15 @@ function returnUrl(event: ReturnType<typeof requestAuth>["event"]): URL {
 }
 
 /**
+ * A sign-in form's own page, when the loaders of the page it goes to ask for the code: their
+ * request still carries the form's page as Referer, and the code page must lead on to `next`.
+ */
+function afterSignIn(url: URL): URL {
+  if (url.pathname !== "/login" && url.pathname !== "/signup") return url;
+  return new URL(safeNextPath(url.searchParams.get("next")), url);
+}
+
+/**
  * The signed-in user's claims, even while the second factor is still pending: for the code page
  * and sign-out only. Otherwise a redirect to /login.
  */
@@ -41,7 +51,7 @@ export function requireSignedIn(): VerifiedClaims {
 export function requireUser(): VerifiedClaims {
   const claims = requireSignedIn();
   const { event, auth } = requestAuth();
-  if (auth.secondFactorPending) throw redirect(secondFactorRedirectPath(returnUrl(event)));
+  if (auth.secondFactorPending) throw redirect(secondFactorRedirectPath(afterSignIn(returnUrl(event))));
   return claims;
 }
 
