@@ -3,8 +3,8 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminClient, createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
-import { flashOf, sessionSetCookies, withAppDatabase } from "../fixtures/auth-flows.ts";
-import { uniqueEmail } from "../fixtures/mailbox.ts";
+import { flashOf, openVerifyLink, sessionSetCookies, submitForm, visibleText, withAppDatabase } from "../fixtures/auth-flows.ts";
+import { linkIn, uniqueEmail, waitForMail } from "../fixtures/mailbox.ts";
 import { builtServerFunctions, callServerFunction, exposedText, type ServerFunction } from "../fixtures/server-functions.ts";
 import { readSession } from "../fixtures/session-tokens.ts";
 import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
@@ -188,6 +188,26 @@ describe("two-factor sign-in", () => {
     const right = await submitCode(client, totpCode(secret));
     expect(locationOf(right)).toBe("/protected");
     expect(await aal(client)).toBe("aal2");
+  });
+
+  it("after a magic link too, the aal1 session gets the code page before /protected", async () => {
+    const email = uniqueEmail("totp-magic");
+    await createConfirmedUser(email, PASSWORD);
+    const client = new AppClient();
+    await client.signIn(email, PASSWORD, "/account");
+    const { secret } = await enrol(client);
+    await signOut(client);
+
+    const sent = await submitForm(client, "/login?next=%2Fprotected", "sendMagicLink", { email, next: "/protected" });
+    expect(visibleText(sent.body)).toContain("a sign-in link is on its way");
+    const callback = await openVerifyLink(linkIn((await waitForMail(email, /Magic Link/)).text, "verify"));
+    const landed = await client.request(`${callback.pathname}${callback.search}`);
+    expect(locationOf(landed)).toBe("/protected");
+    expect(await aal(client)).toBe("aal1");
+    const guarded = await client.request("/protected", { headers: browser });
+    expect(locationOf(guarded)).toBe("/two-factor?next=%2Fprotected");
+    expect(locationOf(await submitCode(client, totpCode(secret)))).toBe("/protected");
+    expect((await client.request("/protected", { headers: browser })).status).toBe(200);
   });
 
   it("removing the factor turns the code page off for the next sign-in", async () => {
