@@ -39,7 +39,9 @@ export default createMiddleware({
       const refused = await guardServerFunctionRequest(event);
       if (refused) return refused;
     }
-    await Promise.all([updateSession(event), writeModerationSettings()]);
+    // In the background: a page must not wait for it, nor fail with it.
+    writeModerationSettings();
+    await updateSession(event);
     if (event.request.method !== "GET" || !isProtectedPath(url.pathname)) return;
     const { claims, secondFactorPending } = event.locals.auth;
     if (!claims) return redirectWithSessionCookies(event, loginRedirectPath(url), 302);
