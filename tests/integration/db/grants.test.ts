@@ -27,6 +27,7 @@ const EXPECTED_RELATIONS: Record<string, Record<string, string[]>> = {
   rate_limits: {},
   app_metadata_version: {},
   session_revocation_version: {},
+  moderation_settings: {},
 };
 
 /** Per function in public: the roles that may EXECUTE it. */
@@ -44,6 +45,7 @@ const EXPECTED_FUNCTIONS: Record<string, string[]> = {
   bump_app_metadata_version: [],
   bump_session_revocation_version: [],
   broadcast_message_change: [],
+  moderator_may_act_at_aal1: ["authenticated"],
 };
 
 async function relationPrivileges(): Promise<Record<string, Record<string, string[]>>> {

@@ -35,7 +35,7 @@ export default function AccountPage() {
         <FormError error={saving.error} />
       </form>
       <p>
-        <A href="/account/update-password">Change your password</A>
+        <A href="/account/update-password">Change your password</A> · <A href="/account/security">Two-factor sign-in</A>
       </p>
       <SignOutForms />
     </>
