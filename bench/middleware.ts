@@ -96,7 +96,7 @@ await main(240, async () => {
     off: async () => {
       const event = eventFor(cookie);
       const cookies = new RequestCookies(event);
-      event.locals.auth = { claims: null, cookies, supabase: undefined as never };
+      event.locals.auth = { claims: null, secondFactorPending: false, cookies, supabase: undefined as never };
     },
     ours: async () => {
       const event = eventFor(cookie);

@@ -2,9 +2,17 @@ import { createMiddleware } from "@solidjs/start/middleware";
 import { FORBIDDEN_MESSAGE } from "~/lib/http-errors";
 import { hasRole } from "~/lib/domain/roles";
 import { isStaticPath } from "~/lib/static-paths";
-import { isProtectedPath, loginRedirectPath, requiredRole } from "~/server/auth/protected-paths";
+import { moderatorNeedsFactor } from "~/server/auth/guards";
+import {
+  ENROL_FOR_MODERATION_PATH,
+  isProtectedPath,
+  loginRedirectPath,
+  requiredRole,
+  secondFactorRedirectPath,
+} from "~/server/auth/protected-paths";
 import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
+import { writeModerationSettings } from "~/server/db/moderation-settings";
 import { serverEnv } from "~/server/env";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
 import {
@@ -31,11 +39,17 @@ export default createMiddleware({
       const refused = await guardServerFunctionRequest(event);
       if (refused) return refused;
     }
+    // In the background: a page must not wait for it, nor fail with it.
+    writeModerationSettings();
     await updateSession(event);
     if (event.request.method !== "GET" || !isProtectedPath(url.pathname)) return;
-    const { claims } = event.locals.auth;
+    const { claims, secondFactorPending } = event.locals.auth;
     if (!claims) return redirectWithSessionCookies(event, loginRedirectPath(url), 302);
+    if (secondFactorPending) return redirectWithSessionCookies(event, secondFactorRedirectPath(url), 302);
     const role = requiredRole(url.pathname);
+    if (role === "moderator" && hasRole(claims, role) && moderatorNeedsFactor(claims)) {
+      return redirectWithSessionCookies(event, ENROL_FOR_MODERATION_PATH, 302);
+    }
     // A browser gets the 403 page in the site layout: the page renders, and its loader's own
     // requireRole() refuses before any data is read (those loaders guard /_server calls too).
     // Plain text only for a client that did not ask for HTML.

@@ -154,10 +154,22 @@ export async function manyUserCookies(stack: Stack, cookie: string, count: numbe
   const claims = decodeJwt(stored.session.access_token);
   const sign = await backendSigner(stack);
   const cookies: string[] = [];
+  const sessions: { id: string; user_id: string }[] = [];
   for (const user of await createUsers(stack, count, claims.app_metadata ?? {})) {
-    const token = await sign({ ...claims, sub: user.id, email: user.email, session_id: randomUUID() });
+    const sessionId = randomUUID();
+    sessions.push({ id: sessionId, user_id: user.id });
+    const token = await sign({ ...claims, sub: user.id, email: user.email, session_id: sessionId });
     const session = { ...stored.session, access_token: token, user: { ...stored.session.user, id: user.id, email: user.email } };
     cookies.push(writeSessionCookie({ name: stored.name, session }));
+  }
+  // The middleware signs out a token whose session is not in auth.sessions (ADR 0035).
+  const sql = postgres(stack.adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    for (let i = 0; i < sessions.length; i += 1000) {
+      await sql`insert into auth.sessions ${sql(sessions.slice(i, i + 1000).map((row) => ({ ...row, aal: "aal1", created_at: new Date(), updated_at: new Date() })))}`;
+    }
+  } finally {
+    await sql.end();
   }
   return cookies;
 }

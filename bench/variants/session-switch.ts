@@ -25,6 +25,7 @@ export async function benchSession(event: FetchEvent): Promise<void> {
     let client: SupabaseClient | undefined;
     event.locals.auth = {
       claims: null,
+      secondFactorPending: false,
       cookies,
       get supabase() {
         client ??= createRequestClient(cookies, url);
@@ -37,7 +38,12 @@ export async function benchSession(event: FetchEvent): Promise<void> {
     const cookies = new RequestCookies(event);
     const supabase = createRequestClient(cookies, new URL(event.request.url));
     const { data } = await supabase.auth.getClaims();
-    event.locals.auth = { claims: (data?.claims as VerifiedClaims | undefined) ?? null, cookies, supabase };
+    event.locals.auth = {
+      claims: (data?.claims as VerifiedClaims | undefined) ?? null,
+      secondFactorPending: false,
+      cookies,
+      supabase,
+    };
     return;
   }
   await updateSession(event);

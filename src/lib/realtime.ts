@@ -25,14 +25,28 @@ const RENEW_BEFORE_SECONDS = 120;
 
 let shared: { client: Promise<RealtimeClient>; users: number } | undefined;
 
+/**
+ * A refused call (the session ended, here or on another device) does not throw: SolidStart's
+ * client hands back the redirect Response. Kept as the access, it would send `undefined` as the
+ * token; throwing instead keeps realtime-js on its last token, which the server stops honouring
+ * when it expires (ADR 0035).
+ */
+async function accessFrom(getAccess: () => Promise<RealtimeAccess>): Promise<RealtimeAccess> {
+  const answer: unknown = await getAccess();
+  const access = answer as Partial<RealtimeAccess> | null;
+  if (typeof access?.accessToken !== "string" || typeof access.expiresAt !== "number")
+    throw new Error("No Realtime access: the session has ended");
+  return access as RealtimeAccess;
+}
+
 async function connect(getAccess: () => Promise<RealtimeAccess>): Promise<RealtimeClient> {
-  let access = await getAccess();
+  let access = await accessFrom(getAccess);
   let renewing: Promise<RealtimeAccess> | undefined;
   const client = new RealtimeClient(`${access.url}/realtime/v1`, {
     params: { apikey: access.apikey },
     accessToken: async () => {
       if (access.expiresAt - Date.now() / 1000 < RENEW_BEFORE_SECONDS) {
-        renewing ??= getAccess().finally(() => (renewing = undefined));
+        renewing ??= accessFrom(getAccess).finally(() => (renewing = undefined));
         access = await renewing;
       }
       return access.accessToken;

@@ -1,8 +1,8 @@
 import { Title } from "~/components/page-title";
-import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
-import { Show } from "solid-js";
+import { createAsync, revalidate, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
+import { onMount, Show } from "solid-js";
 import { FormLevelError, TextField } from "~/components/form-field";
-import { getAuthOptions, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";
+import { getAuthOptions, getCurrentUser, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";
 import { FormError, Notice } from "~/features/auth/form-status";
 import { linkProblemMessages } from "~/features/auth/link-problems";
 
@@ -16,6 +16,9 @@ export default function LoginPage() {
   const sending = useSubmission(sendMagicLink);
   const oauth = useSubmission(signInWithLocalProvider);
   const problem = () => (typeof params.error === "string" ? linkProblemMessages[params.error] : undefined);
+  // Reached by a client-side redirect (a server function refused a session that ended elsewhere),
+  // the layout's cached user would still name the user who is gone.
+  onMount(() => void revalidate(getCurrentUser.key));
 
   return (
     <div class="page-narrow">

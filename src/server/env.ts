@@ -34,6 +34,16 @@ const ServerEnv = v.object({
     v.picklist(["", "0", "1"], "TRUST_PROXY must be 1 (behind a proxy that sets X-Forwarded-For), 0 or unset"),
     v.transform((value) => value === "1"),
   ),
+  /**
+   * 1: every moderator needs a verified second factor (and an aal2 session) to moderate; without
+   * one they are sent to enrol. Unset or 0: only moderators who have a factor must use it.
+   */
+  MODERATORS_REQUIRE_FACTOR: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((value) => value.trim()),
+    v.picklist(["", "0", "1"], "MODERATORS_REQUIRE_FACTOR must be 1 (every moderator needs a second factor), 0 or unset"),
+    v.transform((value) => value === "1"),
+  ),
 });
 
 export type ServerEnv = v.InferOutput<typeof ServerEnv>;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { flashOf } from "../fixtures/auth-flows.ts";
+import { enrolTotp } from "../fixtures/two-factor.ts";
 import {
   BASELINE_FIELDS,
   HOSTILE_ARGUMENTS,
@@ -64,7 +65,18 @@ function decodeEntities(value: string): string {
 
 /** Pages reachable by links from `/` (and the auth pages), and the forms with server actions on them. */
 async function crawl(client: AppClient, signedIn: boolean): Promise<FoundForm[]> {
-  const queue = ["/", "/login", "/signup", "/forgot-password", "/account", "/messages", "/logout"];
+  const queue = [
+    "/",
+    "/login",
+    "/signup",
+    "/forgot-password",
+    "/account",
+    "/messages",
+    "/logout",
+    "/two-factor",
+    // Reached by a GET form, not a link (loading it starts an enrolment).
+    "/account/security/setup",
+  ];
   const seen = new Set<string>();
   const forms: FoundForm[] = [];
   while (queue.length && seen.size < 40) {
@@ -103,17 +115,17 @@ async function crawl(client: AppClient, signedIn: boolean): Promise<FoundForm[]>
 describe("hostile input against every server function and form action of the built app", () => {
   let functions: ServerFunction[] = [];
   const findings: Finding[] = [];
-  let member: { client: AppClient; id: string };
+  let member: { client: AppClient; id: string; email: string };
   let forms: FoundForm[] = [];
   /** Message ids this suite sent, with what was sent and whether the app said it accepted it. */
   const sent = new Map<string, { body: string; accepted: boolean }>();
 
-  async function signedIn(prefix: string): Promise<{ client: AppClient; id: string }> {
+  async function signedIn(prefix: string): Promise<{ client: AppClient; id: string; email: string }> {
     const email = uniqueEmail(prefix);
     const user = await createConfirmedUser(email, PASSWORD);
     const client = new AppClient();
     await client.signIn(email, PASSWORD, "/");
-    return { client, id: user.id };
+    return { client, id: user.id, email };
   }
 
   function check(what: string, response: Response, bytes: Uint8Array): void {
@@ -147,7 +159,17 @@ describe("hostile input against every server function and form action of the bui
     // A message of their own, so the feed renders its edit and delete forms.
     const own = await member.client.submit("/messages", "sendMessage", { id: randomUUID(), body: "hostile suite's own message" });
     expect(flashOf(own)?.error).toBe(false);
-    forms = [...(await crawl(new AppClient(), false)), ...(await crawl(member.client, true))];
+    // With a second factor: its aal2 session sees the factor's forms, an aal1 one the code page's.
+    const enrolled = await signedIn("hostile-2fa");
+    await enrolTotp(enrolled.client);
+    const awaitingCode = new AppClient();
+    await awaitingCode.signIn(enrolled.email, PASSWORD, "/");
+    forms = [
+      ...(await crawl(new AppClient(), false)),
+      ...(await crawl(member.client, true)),
+      ...(await crawl(enrolled.client, true)),
+      ...(await crawl(awaitingCode, true)),
+    ];
   }, 120_000);
 
   it("finds every action of the manifest as a form on some page, and at least the app's known functions", () => {

@@ -77,10 +77,14 @@ export function relaxedLimits(config: SupabaseConfig): void {
   config.auth.email.max_frequency = "0s";
 }
 
-/** A dedicated local Supabase (own cluster, auth, Realtime) and `instances` app servers on it. */
+/**
+ * A dedicated local Supabase (own cluster, auth, Realtime) and `instances` app servers on it,
+ * with `env` on top of the app's environment.
+ */
 export async function startDedicatedApp(
   database: string,
   instances = 1,
+  env: Record<string, string> = {},
 ): Promise<{ local: LocalApp; apps: AppServer[]; stop(): Promise<void> }> {
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
   const local = await startLocalApp(
@@ -101,7 +105,7 @@ export async function startDedicatedApp(
     await local.supabase.stop();
   };
   try {
-    for (const port of ports) apps.push(await startAppServer(port, appEnvFor(local)));
+    for (const port of ports) apps.push(await startAppServer(port, { ...appEnvFor(local), ...env }));
   } catch (error) {
     await stop();
     throw error;

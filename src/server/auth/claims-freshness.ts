@@ -12,9 +12,24 @@ const authUsers = pgSchema("auth").table("users", {
 
 const prepared = new WeakMap<AdminDatabase, ReturnType<typeof prepareLookup>>();
 
+function lookupFor(admin: AdminDatabase): ReturnType<typeof prepareLookup> {
+  let lookup = prepared.get(admin);
+  if (!lookup) {
+    lookup = prepareLookup(admin);
+    prepared.set(admin, lookup);
+  }
+  return lookup;
+}
+
 function prepareLookup(admin: AdminDatabase) {
   return admin
-    .select({ metadata: authUsers.rawAppMetaData })
+    .select({
+      metadata: authUsers.rawAppMetaData,
+      // The two-factor check (secondFactorPending) rides on the same primary-key lookup.
+      // The user id as a parameter: Drizzle names the outer column unqualified, which inside the
+      // sub-select would be mfa_factors' own id.
+      hasVerifiedFactor: sql<boolean>`exists (select 1 from auth.mfa_factors f where f.user_id = ${sql.placeholder("id")} and f.status = 'verified')`,
+    })
     .from(authUsers)
     .where(eq(authUsers.id, sql.placeholder("id")))
     .prepare("claims_freshness_lookup");
@@ -31,12 +46,7 @@ export async function claimsAreStale(
   admin: AdminDatabase,
   claims: Pick<VerifiedClaims, "sub" | "app_metadata">,
 ): Promise<boolean> {
-  let lookup = prepared.get(admin);
-  if (!lookup) {
-    lookup = prepareLookup(admin);
-    prepared.set(admin, lookup);
-  }
-  const [row] = await lookup.execute({ id: claims.sub });
+  const [row] = await lookupFor(admin).execute({ id: claims.sub });
   if (!row) return true;
   return !sameAppMetadata(row.metadata, claims.app_metadata);
 }
@@ -92,4 +102,38 @@ export async function tokenClaimsOutdated(claims: VerifiedClaims): Promise<boole
   checked.delete(key);
   checked.set(key, current);
   return false;
+}
+
+// Process-wide, keyed by session id: whether that aal1 session's user had a verified factor. A
+// session's answer cannot turn from false to true while it lives: verifying a factor makes the
+// verifying session aal2 and deletes the user's other aal1 sessions (ADR 0034). An aal2 token
+// drops its session's entry, so a session back at aal1 (its factor removed) is looked up again.
+const factorState = new Map<string, boolean>();
+
+/**
+ * True when the token is aal1 and its user has a verified factor: the session must pass the
+ * code page before anything protected. One lookup per session and process (the claims-freshness
+ * statement), none for aal2 tokens.
+ */
+export async function secondFactorPending(claims: VerifiedClaims): Promise<boolean> {
+  const session = claims.session_id;
+  if (claims.aal === "aal2") {
+    if (session) factorState.delete(session);
+    return false;
+  }
+  const known = session ? factorState.get(session) : undefined;
+  if (known !== undefined) return known;
+  const [row] = await lookupFor(getDatabase().admin).execute({ id: claims.sub });
+  const pending = row?.hasVerifiedFactor ?? false;
+  // Without a session id nothing ends with the session: such a token is looked up every time.
+  if (session) {
+    while (factorState.size >= MAX_ENTRIES) factorState.delete(factorState.keys().next().value as string);
+    factorState.set(session, pending);
+  }
+  return pending;
+}
+
+/** After the auth server said this session's user has no verified factor (left, or removed). */
+export function forgetSecondFactorState(claims: Pick<VerifiedClaims, "session_id">): void {
+  if (claims.session_id) factorState.delete(claims.session_id);
 }

@@ -52,6 +52,14 @@ export function loginRedirectPath(url: URL): string {
   return `/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`;
 }
 
+/** The code page a session that still needs its second factor is sent to, coming back to `url`. */
+export function secondFactorRedirectPath(url: URL): string {
+  return `/two-factor?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`;
+}
+
+/** Where a moderator without the factor that MODERATORS_REQUIRE_FACTOR asks for is sent. */
+export const ENROL_FOR_MODERATION_PATH = "/account/security?required=moderation";
+
 /** The role a page needs beyond signing in; checked before rendering so a refusal is a real 403. */
 export function requiredRole(pathname: string): AppRole | null {
   return PROTECTED.find(({ prefix, role }) => role && covers(prefix, pathname))?.role ?? null;

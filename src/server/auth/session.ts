@@ -5,7 +5,8 @@ import { serverEnv } from "~/server/env";
 import { createRequestClient } from "~/server/supabase";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token";
-import { tokenClaimsOutdated } from "./claims-freshness";
+import { secondFactorPending, tokenClaimsOutdated } from "./claims-freshness";
+import { tokenSessionRevoked } from "./session-revocation";
 import {
   type CookieToSet,
   RequestCookies,
@@ -19,6 +20,11 @@ import {
 export interface RequestAuth {
   /** Verified claims of the signed-in user, or null. Never read from an unverified cookie. */
   claims: VerifiedClaims | null;
+  /**
+   * The session is aal1 and its user has a verified factor: only the code page and sign-out
+   * may serve it (ADR 0034). Decided from the verified claims and auth.mfa_factors.
+   */
+  secondFactorPending: boolean;
   /** This request's only Supabase client, created on first use. */
   readonly supabase: SupabaseClient;
   cookies: RequestCookies;
@@ -40,8 +46,9 @@ const REFRESH_MARGIN_SECONDS = 90;
 const REFRESH_WAIT_MS = 5_000;
 
 /**
- * How long a request waits for the claims-freshness check (ADR 0014) before it goes on with the
- * token's own claims, as it does when the database is unreachable (ADR 0021).
+ * How long a request waits for the claims-freshness check (ADR 0014) and the session check (ADR
+ * 0035) before it goes on with the token's own claims, as it does when the database is
+ * unreachable (ADR 0021).
  */
 const FRESHNESS_WAIT_MS = 2_000;
 
@@ -120,21 +127,29 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Pro
 }
 
 /**
- * ADR 0014's check, unless the database cannot answer (down, or slower than FRESHNESS_WAIT_MS):
- * then the token's own claims stand, so pages that need no data keep working (ADR 0021).
+ * A database check of a valid token (ADR 0014's claims, ADR 0035's session, ADR 0034's second
+ * factor), bounded by FRESHNESS_WAIT_MS. When the database cannot answer, `unanswered` stands:
+ * the token's own claims for the first two, so pages that need no data keep working (ADR 0021);
+ * "needs the code" for the second factor, which must fail closed (a page behind the code page
+ * then says the service is unavailable).
  */
-async function claimsOutdated(claims: VerifiedClaims): Promise<boolean> {
-  const checking = tokenClaimsOutdated(claims);
+async function tokenCheck(what: string, checking: Promise<boolean>, unanswered: boolean): Promise<boolean> {
   try {
     return await within(checking, FRESHNESS_WAIT_MS, () =>
-      Object.assign(new Error("claims-freshness check timed out"), { code: "CONNECT_TIMEOUT" }),
+      Object.assign(new Error(`${what} check timed out`), { code: "CONNECT_TIMEOUT" }),
     );
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     checking.catch(() => undefined);
-    console.warn(`claims freshness not checked (database unavailable): ${(error as Error).message}`);
-    return false;
+    console.warn(`${what} not checked (database unavailable): ${(error as Error).message}`);
+    return unanswered;
   }
+}
+
+/** Puts verified claims on the request, with whether they still need the second factor. */
+async function adoptClaims(auth: RequestAuth, claims: VerifiedClaims | null): Promise<void> {
+  auth.claims = claims;
+  auth.secondFactorPending = claims ? await tokenCheck("second factor", secondFactorPending(claims), true) : false;
 }
 
 /**
@@ -148,6 +163,7 @@ export async function updateSession(event: FetchEvent): Promise<void> {
   let client: SupabaseClient | undefined;
   const auth: RequestAuth = {
     claims: null,
+    secondFactorPending: false,
     cookies,
     get supabase() {
       client ??= createRequestClient(cookies, requestUrl);
@@ -170,7 +186,17 @@ export async function updateSession(event: FetchEvent): Promise<void> {
     // refresh, never a sign-out (ADR 0021).
     const expiresAt = Math.min(result.claims.exp, stored.expires_at ?? Number.POSITIVE_INFINITY);
     if (expiresAt - Date.now() / 1000 < REFRESH_MARGIN_SECONDS) refresh = "expiring";
-    else if (await claimsOutdated(result.claims)) refresh = "claims-changed";
+    else {
+      // Both usually answer from memory; when both must ask the database they do so side by side.
+      const [sessionGone, claimsChanged] = await Promise.all([
+        tokenCheck("session revocation", tokenSessionRevoked(result.claims), false),
+        tokenCheck("claims freshness", tokenClaimsOutdated(result.claims), false),
+      ]);
+      // The session was deleted (signed out everywhere, by an admin, user deleted): the token
+      // still verifies, but a refresh would be refused anyway, so the cookies go now.
+      if (sessionGone) result = { status: "invalid", reason: "session revoked" };
+      else if (claimsChanged) refresh = "claims-changed";
+    }
   }
 
   if (refresh) {
@@ -182,7 +208,7 @@ export async function updateSession(event: FetchEvent): Promise<void> {
       // and only due for a refresh still signs this request in; one whose claims changed does not.
       console.warn(`session refresh failed: ${(error as Error).message}`);
       if (result.status === "valid" && refresh === "expiring" && result.claims.exp > Date.now() / 1000)
-        auth.claims = result.claims;
+        await adoptClaims(auth, result.claims);
       return;
     }
     cookies.setAll(outcome.cookies, outcome.headers);
@@ -190,7 +216,7 @@ export async function updateSession(event: FetchEvent): Promise<void> {
   }
 
   if (result.status === "valid") {
-    auth.claims = result.claims;
+    await adoptClaims(auth, result.claims);
     return;
   }
   // Not known to be bad: signed out for this request only, the cookies stay for the next one.
@@ -214,9 +240,9 @@ export async function updateSession(event: FetchEvent): Promise<void> {
 export async function adoptSessionFromCookies(auth: RequestAuth): Promise<void> {
   const stored = await readStoredSession(auth.cookies, sessionCookieName(serverEnv().VITE_SUPABASE_URL));
   if (!stored) {
-    auth.claims = null;
+    await adoptClaims(auth, null);
     return;
   }
   const result = await accessTokenVerifier()(stored.access_token);
-  auth.claims = result.status === "valid" ? result.claims : null;
+  await adoptClaims(auth, result.status === "valid" ? result.claims : null);
 }

@@ -32,11 +32,21 @@ import { USERNAME_PATTERN } from "../../lib/domain/username";
  */
 
 /** `->>` yields text, so this compares with the string 'moderator' (`->` would yield jsonb). */
-function roleClaimIs(role: AppRole) {
-  return sql.raw(`(select auth.jwt() -> 'app_metadata' ->> '${ROLE_CLAIM}') = '${role}'`);
+function roleClaimSql(role: AppRole): string {
+  return `(select auth.jwt() -> 'app_metadata' ->> '${ROLE_CLAIM}') = '${role}'`;
 }
 
-export const isModerator = roleClaimIs("moderator");
+export const isModerator = sql.raw(roleClaimSql("moderator"));
+
+/**
+ * What moderating needs: the role claim and, when the moderator has a verified factor (or
+ * public.moderation_settings requires one of every moderator), an aal2 session. Each part is a
+ * sub-select, evaluated once per statement; the function reads auth.mfa_factors and the settings
+ * row as its owner, which the authenticated role cannot (ADR 0034).
+ */
+export const hasModeratorPower = sql.raw(
+  `(${roleClaimSql("moderator")} and ((select auth.jwt() ->> 'aal') = 'aal2' or (select public.moderator_may_act_at_aal1())))`,
+);
 
 export const profiles = pgTable(
   "profiles",
@@ -109,7 +119,7 @@ export const messages = pgTable(
     pgPolicy("users send as themselves; only moderators send announcements", {
       for: "insert",
       to: authenticatedRole,
-      withCheck: sql`${table.authorId} = ${authUid} and (not ${table.isAnnouncement} or ${isModerator})`,
+      withCheck: sql`${table.authorId} = ${authUid} and (not ${table.isAnnouncement} or ${hasModeratorPower})`,
     }),
     pgPolicy("authors edit and delete their own messages", {
       for: "update",
@@ -120,8 +130,8 @@ export const messages = pgTable(
     pgPolicy("moderators delete public messages", {
       for: "update",
       to: authenticatedRole,
-      using: sql`${table.recipientId} is null and ${isModerator}`,
-      withCheck: sql`${table.recipientId} is null and ${isModerator}`,
+      using: sql`${table.recipientId} is null and ${hasModeratorPower}`,
+      withCheck: sql`${table.recipientId} is null and ${hasModeratorPower}`,
     }),
   ],
 ).enableRLS();
@@ -177,7 +187,7 @@ export const countries = pgTable(
     pgPolicy("moderators read countries", {
       for: "select",
       to: authenticatedRole,
-      using: isModerator,
+      using: hasModeratorPower,
     }),
   ],
 ).enableRLS();
@@ -233,6 +243,36 @@ export const appMetadataVersion = pgTable(
     version: bigint("version", { mode: "number" }).notNull().default(0),
   },
   (table) => [check("app_metadata_version_one_row", sql`${table.singleton}`)],
+).enableRLS();
+
+/**
+ * One row whose `version` a trigger on auth.sessions moves, in the same transaction, whenever
+ * sessions are deleted (sign-out with scope global or others, an admin signing a user out, a
+ * deleted user). The middleware reads it at most once a second and looks a token's session up only
+ * after it moved (ADR 0035). A row, not a sequence, for the same reason as app_metadata_version.
+ * Read through the admin connection only.
+ */
+export const sessionRevocationVersion = pgTable(
+  "session_revocation_version",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    version: bigint("version", { mode: "number" }).notNull().default(0),
+  },
+  (table) => [check("session_revocation_version_one_row", sql`${table.singleton}`)],
+).enableRLS();
+
+/**
+ * One row: whether every moderator needs a second factor (MODERATORS_REQUIRE_FACTOR, written by
+ * the app at start). Read by public.moderator_may_act_at_aal1() for the policies, written
+ * through the admin connection only.
+ */
+export const moderationSettings = pgTable(
+  "moderation_settings",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    moderatorsRequireFactor: boolean("moderators_require_factor").notNull().default(false),
+  },
+  (table) => [check("moderation_settings_one_row", sql`${table.singleton}`)],
 ).enableRLS();
 
 export type Profile = typeof profiles.$inferSelect;

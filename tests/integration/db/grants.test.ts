@@ -26,6 +26,8 @@ const EXPECTED_RELATIONS: Record<string, Record<string, string[]>> = {
   admin_audit_log_id_seq: {},
   rate_limits: {},
   app_metadata_version: {},
+  session_revocation_version: {},
+  moderation_settings: {},
 };
 
 /** Per function in public: the roles that may EXECUTE it. */
@@ -41,7 +43,9 @@ const EXPECTED_FUNCTIONS: Record<string, string[]> = {
   profiles_before_update: [],
   messages_before_write: [],
   bump_app_metadata_version: [],
+  bump_session_revocation_version: [],
   broadcast_message_change: [],
+  moderator_may_act_at_aal1: ["authenticated"],
 };
 
 async function relationPrivileges(): Promise<Record<string, Record<string, string[]>>> {

@@ -50,7 +50,7 @@ export default function AccountPage() {
       <section class="card" aria-labelledby="security">
         <h2 id="security">Security</h2>
         <p>
-          <A href="/account/update-password">Change your password</A>
+          <A href="/account/update-password">Change your password</A> · <A href="/account/security">Two-factor sign-in</A>
         </p>
         <SignOutForms />
       </section>

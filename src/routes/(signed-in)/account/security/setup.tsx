@@ -1,0 +1,56 @@
+import { Title } from "~/components/page-title";
+import { createAsync, useSubmission } from "@solidjs/router";
+import { Show } from "solid-js";
+import { confirmFactor, startEnrolment } from "~/features/account/security.api";
+import { FormError } from "~/features/auth/form-status";
+
+// No route preload: loading this page starts an enrolment (a new secret), so only a real visit may.
+export default function SetupFactorPage() {
+  const enrolment = createAsync(() => startEnrolment());
+  const confirming = useSubmission(confirmFactor);
+  return (
+    <>
+      <Title>Set up an authenticator app</Title>
+      <h1>Set up an authenticator app</h1>
+      <Show when={enrolment()?.problem}>
+        {(problem) => (
+          <p class="form-error" role="alert">
+            {problem()}
+          </p>
+        )}
+      </Show>
+      <Show when={enrolment()?.started}>
+        {(started) => (
+          <>
+            <p>Scan this code with your authenticator app, or type the key below into it.</p>
+            <img class="qr-code" src={started().qrCode} alt="QR code of the key below" width="200" height="200" />
+            <p>
+              Key: <code class="totp-secret">{started().secret}</code>
+            </p>
+            <form action={confirmFactor} method="post" class="stack">
+              <input type="hidden" name="factor_id" value={started().factorId} />
+              <label>
+                Code from the app
+                <input
+                  name="code"
+                  inputmode="numeric"
+                  autocomplete="one-time-code"
+                  pattern="[0-9 ]{6,8}"
+                  maxlength={8}
+                  required
+                />
+              </label>
+              <button type="submit" disabled={confirming.pending}>
+                {confirming.pending ? "Checking…" : "Turn on two-factor sign-in"}
+              </button>
+              <FormError error={confirming.error} />
+            </form>
+          </>
+        )}
+      </Show>
+      <p>
+        <a href="/account/security">Back</a>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,40 @@
+import { Title } from "~/components/page-title";
+import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
+import { FormError } from "~/features/auth/form-status";
+import { SignOutForms } from "~/features/auth/sign-out-forms";
+import { getSecondFactorPage, verifySignInCode } from "~/features/auth/two-factor.api";
+
+const nextOf = (params: { next?: string | string[] }) => (typeof params.next === "string" ? params.next : "/");
+
+export const route = {
+  preload: ({ location }) => getSecondFactorPage(new URLSearchParams(location.search).get("next") ?? "/"),
+} satisfies RouteDefinition;
+
+/** After the password (or a link, or a provider): the code from the authenticator app. */
+export default function SecondFactorPage() {
+  const [params] = useSearchParams();
+  const page = createAsync(() => getSecondFactorPage(nextOf(params)));
+  const verifying = useSubmission(verifySignInCode);
+  return (
+    <>
+      <Title>Enter your code</Title>
+      <h1>Enter your code</h1>
+      <p>
+        {page()?.email ? `${page()?.email} has` : "This account has"} two-factor sign-in on. Enter the 6-digit code your
+        authenticator app shows.
+      </p>
+      <form action={verifySignInCode} method="post" class="stack">
+        <input type="hidden" name="next" value={nextOf(params)} />
+        <label>
+          Code
+          <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,8}" maxlength={8} required />
+        </label>
+        <button type="submit" disabled={verifying.pending}>
+          {verifying.pending ? "Checking…" : "Continue"}
+        </button>
+        <FormError error={verifying.error} />
+      </form>
+      <SignOutForms />
+    </>
+  );
+}

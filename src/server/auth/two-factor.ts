@@ -1,0 +1,125 @@
+import { redirect } from "@solidjs/router";
+import { type Factor, isAuthRetryableFetchError } from "@supabase/supabase-js";
+import { getRequestEvent } from "solid-js/web";
+import * as v from "valibot";
+import { setResponseStatus } from "vinxi/http";
+import { safeNextPath } from "~/lib/safe-redirect";
+import { serverAction, serverFunction } from "~/server/boundary/server-function";
+import { FormError, parseForm } from "~/server/forms";
+import { serviceUnavailable } from "~/server/http-errors";
+import { getSupabaseServerClient } from "~/server/supabase";
+import { forgetSecondFactorState } from "./claims-freshness";
+import { requireSignedIn } from "./guards";
+import { consumeAttempt, RateLimited } from "./rate-limit";
+import { adoptSessionFromCookies } from "./session";
+
+/**
+ * Code attempts per user, whichever form they come from (code page, enrolment): the limit is in
+ * Postgres, so it holds across app instances. GoTrue's own limit counts per IP, and all of an app
+ * instance's users share its IP.
+ */
+const CODE_ATTEMPTS = { action: "second-factor-code", perAccount: 5, windowSeconds: 300 };
+
+export const WRONG_CODE_MESSAGE = "That code is not right. Enter the current 6-digit code from your authenticator app.";
+
+/** The code as people type it (spaces in the middle of it, as apps show it). */
+export const TotpCode = v.pipe(
+  v.string("Enter the 6-digit code from your authenticator app."),
+  v.transform((value) => value.replace(/\s+/g, "")),
+  v.regex(/^\d{6}$/, "Enter the 6-digit code from your authenticator app."),
+);
+
+const CodeForm = v.object({ code: TotpCode, next: v.optional(v.string(), "/") });
+
+function refuse(status: 422 | 429, error: FormError): never {
+  const event = getRequestEvent();
+  if (event) setResponseStatus(event.nativeEvent, status);
+  throw error;
+}
+
+/** parseForm() whose refusal is a 422 (the message says what to type). */
+export function parseCodeForm<TSchema extends v.GenericSchema>(schema: TSchema, form: FormData): v.InferOutput<TSchema> {
+  try {
+    return parseForm(schema, form);
+  } catch (error) {
+    if (error instanceof FormError) refuse(422, error);
+    throw error;
+  }
+}
+
+/** The user's verified TOTP factors, as the auth server lists them (GET /user). */
+export async function verifiedTotpFactors(): Promise<Factor[]> {
+  const { data, error } = await getSupabaseServerClient().auth.mfa.listFactors();
+  if (error) {
+    if (isAuthRetryableFetchError(error)) throw serviceUnavailable();
+    throw error;
+  }
+  return data.totp;
+}
+
+/**
+ * Counts the attempt, then challenges and verifies `code` against each of `factorIds` until one
+ * accepts it. On success the request's client has stored the new aal2 session in the cookies.
+ */
+export async function verifyCode(userId: string, factorIds: string[], code: string): Promise<void> {
+  try {
+    await consumeAttempt(CODE_ATTEMPTS, userId);
+  } catch (error) {
+    if (error instanceof RateLimited) refuse(429, error);
+    throw error;
+  }
+  const auth = getSupabaseServerClient().auth;
+  for (const factorId of factorIds) {
+    const { error } = await auth.mfa.challengeAndVerify({ factorId, code });
+    if (!error) return;
+    if (isAuthRetryableFetchError(error)) throw serviceUnavailable();
+    if (error.code === "mfa_factor_not_found" || error.code === "mfa_verification_failed") continue;
+    console.warn(`verifyCode: ${error.code ?? error.status ?? "error"} ${error.message}`);
+    throw new FormError("Could not check that code. Please try again.");
+  }
+  refuse(422, new FormError(WRONG_CODE_MESSAGE));
+}
+
+/** Claims and cookies of the same request follow the new session (see adoptSessionFromCookies). */
+export async function afterSecondFactor(): Promise<void> {
+  const event = getRequestEvent();
+  if (event) await adoptSessionFromCookies(event.locals.auth);
+}
+
+/**
+ * The code page's data. Signed out: to /login. A session that needs no code (aal2, or a user
+ * without a verified factor, e.g. removed meanwhile) goes on to `next`.
+ */
+export const getSecondFactorPage = serverFunction(
+  "getSecondFactorPage",
+  v.tuple([v.optional(v.string("expected the page to go to next."), "/")]),
+  async (next) => {
+    const claims = requireSignedIn();
+    const event = getRequestEvent();
+    if (!event?.locals.auth.secondFactorPending) throw redirect(safeNextPath(next));
+    if ((await verifiedTotpFactors()).length === 0) {
+      forgetSecondFactorState(claims);
+      throw redirect(safeNextPath(next));
+    }
+    return { email: claims.email ?? "" };
+  },
+);
+
+export const verifySignInCode = serverAction("verifySignInCode", async (form) => {
+  const claims = requireSignedIn();
+  const input = parseCodeForm(CodeForm, form);
+  const next = safeNextPath(input.next);
+  if (!getRequestEvent()?.locals.auth.secondFactorPending) throw redirect(next);
+  const factors = await verifiedTotpFactors();
+  if (factors.length === 0) {
+    forgetSecondFactorState(claims);
+    throw redirect(next);
+  }
+  await verifyCode(
+    claims.sub,
+    factors.map((factor) => factor.id),
+    input.code,
+  );
+  await afterSecondFactor();
+  throw redirect(next);
+});
