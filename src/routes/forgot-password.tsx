@@ -1,6 +1,6 @@
 import { Title } from "~/components/page-title";
 import { useSubmission } from "@solidjs/router";
-import { FormLevelError, TextField } from "~/components/form-field";
+import { FormLevelError, TextField } from "~/features/forms/form-field";
 import { requestPasswordReset } from "~/features/auth/auth.api";
 import { Notice } from "~/features/auth/form-status";
 

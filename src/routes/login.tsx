@@ -1,7 +1,7 @@
 import { Title } from "~/components/page-title";
 import { createAsync, revalidate, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { onMount, Show } from "solid-js";
-import { FormLevelError, TextField } from "~/components/form-field";
+import { FormLevelError, TextField } from "~/features/forms/form-field";
 import { getAuthOptions, getCurrentUser, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";
 import { FormError, Notice } from "~/features/auth/form-status";
 import { linkProblemMessages } from "~/features/auth/link-problems";

@@ -1,7 +1,7 @@
 import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
-import { FormLevelError, TextField } from "~/components/form-field";
+import { FormLevelError, TextField } from "~/features/forms/form-field";
 import { getAccount, updateUsername } from "~/features/account/account.api";
 import { Notice } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
