@@ -3,7 +3,6 @@ import { alias } from "drizzle-orm/pg-core";
 import {
   CATCH_UP_MAX_MESSAGES,
   CONVERSATION_PAGE_SIZE,
-  CONVERSATIONS_LISTED,
   FEED_PAGE_SIZE,
   type FeedCursor,
   type FeedMessage,
@@ -119,23 +118,6 @@ export async function conversation(tx: RlsTransaction, me: string, otherId: stri
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(CONVERSATION_PAGE_SIZE);
   return rows.map(toFeedMessage);
-}
-
-/** Everyone the signed-in user has exchanged direct messages with, most recent first. */
-export async function conversationPartners(tx: RlsTransaction, me: string) {
-  const rows = await tx.execute<{ partner_id: string; last_at: string }>(sql`
-    select partner_id, max(created_at)::text as last_at
-      from (select case when author_id = ${me} then recipient_id else author_id end as partner_id, created_at
-              from public.messages where recipient_id is not null) as direct
-     group by partner_id
-     order by max(created_at) desc
-     limit ${CONVERSATIONS_LISTED}`);
-  if (rows.length === 0) return [];
-  const names = await usernames(
-    tx,
-    rows.map((row) => row.partner_id),
-  );
-  return rows.map((row) => ({ id: row.partner_id, username: names[row.partner_id] ?? "unknown", lastAt: row.last_at }));
 }
 
 /** `{ id: username }` for the given profile ids that the signed-in user can see. */
