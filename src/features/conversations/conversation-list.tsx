@@ -58,7 +58,7 @@ export function ConversationList(props: { conversations: ConversationSummary[] |
                     <span aria-hidden="true">
                       {conversation.unread > UNREAD_COUNT_CAP ? `${UNREAD_COUNT_CAP}+` : conversation.unread}
                     </span>
-                    <span class="visually-hidden">
+                    <span class="conversation__unread-text">
                       {conversation.unread > UNREAD_COUNT_CAP ? `more than ${UNREAD_COUNT_CAP}` : conversation.unread} unread
                     </span>
                   </span>
