@@ -32,8 +32,6 @@ export const FEED_PAGE_SIZE = 50;
 export const CATCH_UP_MAX_MESSAGES = 500;
 /** The newest direct messages of a conversation shown on its page. */
 export const CONVERSATION_PAGE_SIZE = 200;
-/** Conversations listed on /messages/direct. */
-export const CONVERSATIONS_LISTED = 200;
 /** User ids one request may ask the usernames of. */
 export const USERNAMES_PER_REQUEST = 100;
 

@@ -1,5 +1,6 @@
 import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useParams } from "@solidjs/router";
+import { useReadMarker } from "~/features/conversations/read-marker";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
@@ -29,10 +30,14 @@ export default function ConversationPage() {
     { me: () => conversation()?.me.id, typing: true },
   );
   const pending = usePendingMessages(live.has, () => conversation()?.other.username);
+  const marked = useReadMarker(
+    () => params.username ?? "",
+    () => live.messages().filter((message) => message.authorId === conversation()?.other.id).length,
+  );
   return (
     <>
       <Title>{`Conversation with ${params.username}`}</Title>
-      <h1>Conversation with {conversation()?.other.username}</h1>
+      <h1 data-read={marked()?.marked ? "" : undefined}>Conversation with {conversation()?.other.username}</h1>
       <p>
         <A href="/messages/direct">All conversations</A>
       </p>
