@@ -25,6 +25,8 @@ export interface FeedCursor {
  * body the constraint refuses.
  */
 export const MESSAGE_MAX_LENGTH = 2000;
+/** The send box shows how many characters are left once fewer than this many remain. */
+export const MESSAGE_COUNTDOWN_FROM = 200;
 
 /** Messages per page of the public feed (and of the moderation queue). */
 export const FEED_PAGE_SIZE = 50;
@@ -68,4 +70,27 @@ export function supersedes(current: FeedMessage | undefined, incoming: FeedMessa
 export function compareNewestFirst(a: FeedMessage, b: FeedMessage): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Oldest-first order (a chat reads down to the newest), the exact reverse of compareNewestFirst. */
+export function compareOldestFirst(a: FeedMessage, b: FeedMessage): number {
+  return compareNewestFirst(b, a);
+}
+
+/**
+ * Characters left in a message body, counted as the textarea's maxlength and the form schema
+ * count them (UTF-16 units); leading and trailing spaces are trimmed by the server, not counted.
+ */
+export function charactersLeft(body: string): number {
+  return MESSAGE_MAX_LENGTH - body.trim().length;
+}
+
+/** Up to two letters for an avatar: the first of each of the first two parts of a username. */
+export function initials(username: string): string {
+  const parts = username.split(/[_\d]+/).filter(Boolean);
+  const letters = parts
+    .slice(0, 2)
+    .map((part) => part.slice(0, 1))
+    .join("");
+  return (letters || username.slice(0, 1) || "?").toUpperCase();
 }
