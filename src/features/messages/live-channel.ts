@@ -109,10 +109,18 @@ export function joinLiveChannel(
   // realtime-js reconnects and rejoins by itself; these keep the badge honest and catch up after
   // a sleep, when the socket may look open although events were missed.
   const onOffline = () => feed.setState("offline");
+  // A socket that outlived a short loss of network is still subscribed: say so (sends waiting in
+  // the outbox go out on "live") and fetch what passed meanwhile.
+  const onOnline = () => {
+    if (!subscribed) return;
+    feed.setState("live");
+    catchUp();
+  };
   const onVisible = () => {
     if (document.visibilityState === "visible" && subscribed) catchUp();
   };
   window.addEventListener("offline", onOffline);
+  window.addEventListener("online", onOnline);
   document.addEventListener("visibilitychange", onVisible);
 
   void realtime.client.then(
@@ -181,6 +189,7 @@ export function joinLiveChannel(
       left = true;
       clearTimeout(typingTimer);
       window.removeEventListener("offline", onOffline);
+      window.removeEventListener("online", onOnline);
       document.removeEventListener("visibilitychange", onVisible);
       const joined = channel;
       if (!joined) return realtime.release();

@@ -1,6 +1,6 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
+import { compareNewestFirst, compareOldestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
 import { getChangesSince } from "./messages.api";
 
 /** What the page shows about the live connection. */
@@ -14,6 +14,13 @@ export interface LiveFeedSharing {
   presence?: boolean;
   /** Send and show typing (a conversation): Broadcast between the two, never stored. */
   typing?: boolean;
+}
+
+/** Older pages of a feed, fetched as the reader scrolls up (keyset pages, ADR 0037). */
+export interface FeedPaging {
+  /** The cursor of the page before the first one shown, from the rendered page; null at the start. */
+  older: () => FeedCursor | null | undefined;
+  fetch: (before: FeedCursor) => Promise<{ messages: FeedMessage[]; older: FeedCursor | null }>;
 }
 
 /** Which messages a view shows: the public feed, or one conversation. */
@@ -47,12 +54,16 @@ export function createLiveFeed(
   scope: FeedScope,
   topic: () => string | undefined,
   sharing?: LiveFeedSharing,
+  paging?: FeedPaging,
 ) {
   const [byId, setById] = createStore<Record<string, FeedMessage>>({});
   const [names, setNames] = createStore<Record<string, string>>({});
   const [state, setState] = createSignal<ConnectionState>("connecting");
   const [online, setOnline] = createSignal<{ id: string; name: string }[]>([]);
   const [typing, setTyping] = createSignal<string | null>(null);
+  // undefined until a page was fetched here: until then the rendered page's cursor is the one.
+  const [fetchedOlder, setFetchedOlder] = createSignal<FeedCursor | null | undefined>(undefined);
+  const [loadingOlder, setLoadingOlder] = createSignal(false);
   let notify: (() => void) | undefined;
   let syncedAt: string | null = null;
 
@@ -79,9 +90,28 @@ export function createLiveFeed(
     return merged;
   });
 
-  const visible = createMemo(() =>
-    [...all().values()].filter((message) => !message.deletedAt && scope(message)).sort(compareNewestFirst),
-  );
+  // Removed messages stay in place as tombstones: a reply to them still reads in context.
+  const visible = createMemo(() => [...all().values()].filter(scope).sort(compareOldestFirst));
+
+  const older = () => {
+    const fetched = fetchedOlder();
+    return fetched === undefined ? (paging?.older() ?? null) : fetched;
+  };
+
+  async function loadOlder() {
+    const before = older();
+    if (!paging || !before || loadingOlder()) return;
+    setLoadingOlder(true);
+    try {
+      const page = await paging.fetch(before);
+      batch(() => {
+        merge(page.messages);
+        setFetchedOlder(page.older);
+      });
+    } finally {
+      setLoadingOlder(false);
+    }
+  }
 
   function newestCursor(): FeedCursor | null {
     let newest: FeedMessage | undefined;
@@ -136,6 +166,10 @@ export function createLiveFeed(
 
   return {
     messages: visible,
+    /** Where the next older page starts, or null when the oldest message is shown. */
+    older,
+    loadingOlder,
+    loadOlder,
     state,
     has: (id: string) => all().has(id),
     online,
