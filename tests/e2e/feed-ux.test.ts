@@ -209,7 +209,8 @@ describeInBrowser("the feed as a chat in a real browser", () => {
         (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" }),
         old.created_at,
       );
-      expect(await time.getAttribute("title")).toBe(localTime);
+      // The server renders UTC; the browser puts the reader's own time zone in once it runs.
+      await waitUntil(async () => (await time.getAttribute("title")) === localTime, "the local time as the title");
       expect(await messageItem(page, old.id).locator(".avatar").textContent()).toBe("UO");
       expect(await messageItem(page, edited.id).locator(".edited").textContent()).toBe("edited");
       expect(await messageItem(page, old.id).locator(".edited").count()).toBe(0);

@@ -1,5 +1,6 @@
 import type { RealtimeChannel } from "@supabase/realtime-js";
-import { toIsoMicros, USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { toIsoMicros } from "~/lib/domain/timestamps";
 import { MESSAGE_EVENT, TYPING_EVENT } from "~/lib/domain/realtime-topics";
 import { useRealtime } from "~/lib/realtime";
 import type { LiveFeedState } from "./live-feed";
@@ -50,7 +51,8 @@ export function joinLiveChannel(
   let lastTypingSent = 0;
 
   function knownName(id: string): string | undefined {
-    if (feed.names[id]) return feed.names[id];
+    const learnt = feed.name(id);
+    if (learnt) return learnt;
     for (const message of feed.initial() ?? []) {
       if (message.authorId === id) return message.authorName;
       if (message.recipientId === id && message.recipientName) return message.recipientName;

@@ -1,5 +1,4 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
-import { createStore, produce } from "solid-js/store";
 import { compareNewestFirst, compareOldestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
 import { getChangesSince } from "./messages.api";
 
@@ -31,7 +30,8 @@ export interface LiveFeedState {
   merge(messages: FeedMessage[]): void;
   known(id: string): FeedMessage | undefined;
   initial(): FeedMessage[] | undefined;
-  names: Record<string, string>;
+  /** Usernames learnt so far, by user id. */
+  name(id: string): string | undefined;
   setNames(names: Record<string, string>): void;
   catchUp(): Promise<void>;
   setState(state: ConnectionState): void;
@@ -56,8 +56,10 @@ export function createLiveFeed(
   sharing?: LiveFeedSharing,
   paging?: FeedPaging,
 ) {
-  const [byId, setById] = createStore<Record<string, FeedMessage>>({});
-  const [names, setNames] = createStore<Record<string, string>>({});
+  // Plain signals rather than a store: solid-js/store would be one more chunk up front (ADR 0015).
+  const [byId, setById] = createSignal<ReadonlyMap<string, FeedMessage>>(new Map());
+  // Read by the channel only, never rendered: no need to be reactive.
+  const names: Record<string, string> = {};
   const [state, setState] = createSignal<ConnectionState>("connecting");
   const [online, setOnline] = createSignal<{ id: string; name: string }[]>([]);
   const [typing, setTyping] = createSignal<string | null>(null);
@@ -68,17 +70,15 @@ export function createLiveFeed(
   let syncedAt: string | null = null;
 
   function merge(messages: FeedMessage[]) {
-    batch(() => {
-      setById(
-        produce((all) => {
-          for (const message of messages) if (supersedes(all[message.id], message)) all[message.id] = message;
-        }),
-      );
-      for (const message of messages) {
-        setNames(message.authorId, message.authorName);
-        if (message.recipientId && message.recipientName) setNames(message.recipientId, message.recipientName);
-      }
+    setById((current) => {
+      const next = new Map(current);
+      for (const message of messages) if (supersedes(next.get(message.id), message)) next.set(message.id, message);
+      return next;
     });
+    for (const message of messages) {
+      names[message.authorId] = message.authorName;
+      if (message.recipientId && message.recipientName) names[message.recipientId] = message.recipientName;
+    }
   }
 
   // The server-rendered page plus whatever arrived live; derived (not copied in an effect) so the
@@ -86,7 +86,7 @@ export function createLiveFeed(
   const all = createMemo(() => {
     const merged = new Map<string, FeedMessage>();
     for (const message of initial() ?? []) merged.set(message.id, message);
-    for (const message of Object.values(byId)) if (supersedes(merged.get(message.id), message)) merged.set(message.id, message);
+    for (const message of byId().values()) if (supersedes(merged.get(message.id), message)) merged.set(message.id, message);
     return merged;
   });
 
@@ -125,8 +125,8 @@ export function createLiveFeed(
     merge,
     known: (id) => all().get(id),
     initial,
-    names,
-    setNames,
+    name: (id) => names[id],
+    setNames: (found) => Object.assign(names, found),
     async catchUp() {
       const result = await getChangesSince(newestCursor(), syncedAt);
       syncedAt = result.syncedAt;

@@ -1,17 +1,13 @@
 import { useSubmission } from "@solidjs/router";
-import { createEffect, createSignal, For, on, onMount, Show } from "solid-js";
+import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
+import { isServer } from "solid-js/web";
 import { FormError } from "~/features/auth/form-status";
 import { type FeedMessage, initials, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { relativeTime } from "~/lib/domain/relative-time";
-import { createClock } from "./clock";
 import { deleteMessage, editMessage } from "./messages.api";
 import type { OutboxEntry } from "./outbox";
+import type { PendingList as PendingListComponent } from "./pending-list";
 import "./message-list.css";
-
-/** Closer than this to the bottom counts as "at the bottom" (a partly visible last line). */
-const BOTTOM_SLACK_PX = 48;
-/** Older messages are fetched once the view is this close to the top of what is loaded. */
-const LOAD_OLDER_WITHIN_PX = 300;
 
 export interface OlderMessages {
   /** The no-JavaScript way back: a page of its own. */
@@ -20,27 +16,14 @@ export interface OlderMessages {
   loading: boolean;
 }
 
-const statusText: Record<OutboxEntry["status"], string> = {
-  waiting: "Waiting to send",
-  sending: "Sending…",
-  sent: "Sent",
-  failed: "Not sent",
-};
-
-function Avatar(props: { name: string }) {
-  return (
-    <span class="avatar" aria-hidden="true">
-      {initials(props.name)}
-    </span>
-  );
-}
-
 /**
  * A feed as a chat reads: oldest at the top, newest at the bottom, in a scroll box that starts at
  * the bottom. The box is a reversed flex column, so the browser itself keeps the bottom in view
  * when a message arrives there and keeps the reader's place when older messages come in above,
- * with or without JavaScript; script only keeps the place of a reader who scrolled up when new
- * messages arrive below, and offers the "new messages" pill.
+ * with or without JavaScript; ./feed-view (after mount) keeps the place of a reader who scrolled
+ * up when new messages arrive below, offers the "new messages" pill and loads older pages. Times
+ * are written by the server (hydration keeps its text) and from then on by ./feed-view, against
+ * the reader's clock and in their time zone: the browser bundle needs no time formatting up front.
  */
 export function MessageList(props: {
   messages: FeedMessage[];
@@ -54,44 +37,19 @@ export function MessageList(props: {
 }) {
   const editing = useSubmission(editMessage);
   const deleting = useSubmission(deleteMessage);
-  const clock = createClock();
   const [unseen, setUnseen] = createSignal(0);
   const [olderFailed, setOlderFailed] = createSignal(false);
+  // Only the browser ever has messages being sent, so their list is loaded after mount.
+  const [pendingList, setPendingList] = createSignal<typeof PendingListComponent>();
   let scroller: HTMLDivElement | undefined;
-  let atBottom = true;
-  let fromTop = 0;
+  let list: HTMLOListElement | undefined;
 
   const isOnline = (id: string) => props.online?.includes(id) ?? false;
 
   function loadOlder() {
     const older = props.older;
-    if (!older || older.loading) return;
-    setOlderFailed(false);
-    // Keep the reader's distance from the bottom: a box scrolled to its very top otherwise stays
-    // pinned to the top as the older page comes in, and what they were reading jumps down.
-    const fromBottom = scroller?.scrollTop;
-    void older.load().then(
-      () => {
-        if (scroller && fromBottom !== undefined) scroller.scrollTop = fromBottom;
-        measure();
-      },
-      () => setOlderFailed(true),
-    );
-  }
-
-  /** Where the reader is: in a reversed box scrollTop is 0 at the bottom and negative above it. */
-  function measure() {
-    // Not laid out yet (a page rendered off-screen during a client-side navigation): nothing to read.
-    if (!scroller?.isConnected || scroller.clientHeight === 0) return;
-    fromTop = scroller.scrollHeight - scroller.clientHeight + scroller.scrollTop;
-    atBottom = scroller.scrollTop > -BOTTOM_SLACK_PX;
-    if (atBottom) setUnseen(0);
-  }
-
-  // Only the reader's own scrolling fetches older pages (never a layout that happens to be short).
-  function onScroll() {
-    measure();
-    if (scroller?.isConnected && fromTop < LOAD_OLDER_WITHIN_PX && !olderFailed()) loadOlder();
+    if (!older || older.loading || olderFailed()) return;
+    void older.load().catch(() => setOlderFailed(true));
   }
 
   function scrollToBottom() {
@@ -99,29 +57,28 @@ export function MessageList(props: {
     setUnseen(0);
   }
 
-  const lastId = () => props.pending?.at(-1)?.id ?? props.messages.at(-1)?.id;
-
-  onMount(measure);
-
-  // Runs after the list is updated in the DOM, before the browser paints it.
-  createEffect(
-    on(
-      lastId,
-      (id, previous) => {
-        if (!scroller || id === previous) return measure();
-        const mine = props.pending?.some((message) => message.id === id) || props.messages.at(-1)?.authorId === props.me;
-        if (mine || atBottom) {
-          scrollToBottom();
-        } else {
-          scroller.scrollTop = fromTop - (scroller.scrollHeight - scroller.clientHeight);
-          setUnseen((count) => count + 1);
-        }
-        measure();
-      },
-      { defer: true },
-    ),
-  );
-  createEffect(on(() => props.messages.length, measure, { defer: true }));
+  onMount(() => {
+    void import("./pending-list").then(({ PendingList }) => setPendingList(() => PendingList));
+    let stop: (() => void) | undefined;
+    let unmounted = false;
+    onCleanup(() => {
+      unmounted = true;
+      stop?.();
+    });
+    void import("./feed-view").then(({ followFeed, keepTimesCurrent }) => {
+      if (unmounted || !scroller || !list) return;
+      const unfollow = followFeed(scroller, list, {
+        loadOlder,
+        newBelow: () => setUnseen((count) => count + 1),
+        atBottom: () => setUnseen(0),
+      });
+      const untime = keepTimesCurrent(list);
+      stop = () => {
+        unfollow();
+        untime();
+      };
+    });
+  });
 
   return (
     <div class="feed">
@@ -132,7 +89,6 @@ export function MessageList(props: {
         role="log"
         aria-label={props.label ?? "Messages"}
         tabindex="0"
-        onScroll={onScroll}
         data-testid="feed-scroll"
       >
         <div class="feed-content">
@@ -143,6 +99,7 @@ export function MessageList(props: {
                   href={older().href}
                   onClick={(event) => {
                     event.preventDefault();
+                    setOlderFailed(false);
                     loadOlder();
                   }}
                   data-testid="older"
@@ -153,7 +110,7 @@ export function MessageList(props: {
               </p>
             )}
           </Show>
-          <ol class="messages" data-testid="messages">
+          <ol ref={list} class="messages" data-testid="messages">
             <For each={props.messages}>
               {(message) => (
                 <li
@@ -167,7 +124,9 @@ export function MessageList(props: {
                     .join(" ")}
                   data-message-id={message.id}
                 >
-                  <Avatar name={message.authorName} />
+                  <span class="avatar" aria-hidden="true">
+                    {initials(message.authorName)}
+                  </span>
                   <div class="message-main">
                     <p class="meta">
                       <span class="author">{message.authorName}</span>
@@ -177,13 +136,14 @@ export function MessageList(props: {
                         </span>
                       </Show>
                       <Show when={message.recipientName}> → {message.recipientName}</Show>
-                      <time datetime={message.createdAt} title={clock.exact(message.createdAt)}>
-                        {relativeTime(message.createdAt, clock.now())}
+                      <time
+                        datetime={message.createdAt}
+                        title={isServer ? `${message.createdAt.slice(0, 19).replace("T", " ")} UTC` : undefined}
+                      >
+                        {isServer ? relativeTime(message.createdAt, Date.now()) : ""}
                       </time>
                       <Show when={message.editedAt && !message.deletedAt}>
-                        <span class="edited" title={message.editedAt ? clock.exact(message.editedAt) : undefined}>
-                          edited
-                        </span>
+                        <span class="edited">edited</span>
                       </Show>
                       <Show when={message.isAnnouncement}>
                         <strong class="badge">Announcement</strong>
@@ -221,30 +181,12 @@ export function MessageList(props: {
                 </li>
               )}
             </For>
-            <For each={props.pending ?? []}>
-              {(message) => (
-                <li class="message pending own" data-message-id={message.id} data-status={message.status}>
-                  <span class="avatar" aria-hidden="true">
-                    …
-                  </span>
-                  <div class="message-main">
-                    <p class="meta">
-                      <span class="author">You</span>
-                    </p>
-                    <p class="body">{message.body}</p>
-                    <p class="status" data-status={message.status} role={message.status === "failed" ? "alert" : undefined}>
-                      {statusText[message.status]}
-                      <Show when={message.status === "failed"}>
-                        <Show when={message.error}>{(error) => <>: {error()}</>}</Show>{" "}
-                        <button type="button" class="button button--ghost" onClick={() => props.onRetry?.(message.id)}>
-                          Retry
-                        </button>
-                      </Show>
-                    </p>
-                  </div>
-                </li>
-              )}
-            </For>
+            <Show when={pendingList()}>
+              {(list) => {
+                const PendingList = list();
+                return <PendingList entries={props.pending ?? []} onRetry={props.onRetry} />;
+              }}
+            </Show>
           </ol>
         </div>
       </div>

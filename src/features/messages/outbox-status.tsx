@@ -1,29 +1,18 @@
-import { Show } from "solid-js";
+import { createSignal, onMount } from "solid-js";
 import type { ConnectionState } from "./live-feed";
+import type { describeOutbox } from "./outbox-engine";
 
-/** Says when sending has to wait, and how many messages wait: nothing while all is well. */
+/**
+ * Says when sending has to wait, and how many messages wait: nothing while all is well, and so
+ * nothing on the server. The live region is there from the first paint; its words come with the
+ * outbox after mount.
+ */
 export function OutboxStatus(props: { online: boolean; state: ConnectionState; waiting: number }) {
-  const count = () => (props.waiting === 1 ? "1 message waits" : `${props.waiting} messages wait`);
-  const reason = () =>
-    !props.online || props.state === "offline"
-      ? "You are offline."
-      : props.state === "reconnecting"
-        ? "Reconnecting…"
-        : props.waiting > 0
-          ? "Connecting…"
-          : "";
+  const [describe, setDescribe] = createSignal<typeof describeOutbox>();
+  onMount(() => void import("./outbox-engine").then((engine) => setDescribe(() => engine.describeOutbox)));
   return (
     <p class="outbox-status" role="status" data-testid="outbox-status" data-waiting={props.waiting}>
-      <Show when={reason()}>
-        {(text) => (
-          <>
-            {text()}{" "}
-            {props.waiting > 0
-              ? `${count()} to be sent when the connection is back.`
-              : "Messages you write are kept and sent when the connection is back."}
-          </>
-        )}
-      </Show>
+      {describe()?.(props.online, props.state, props.waiting)}
     </p>
   );
 }

@@ -1,19 +1,16 @@
 import { useSubmission } from "@solidjs/router";
-import { createSignal, createUniqueId, onMount, Show } from "solid-js";
+import { createSignal, createUniqueId, onCleanup, onMount, Show } from "solid-js";
 import { FormError } from "~/features/auth/form-status";
-import { charactersLeft, MESSAGE_COUNTDOWN_FROM, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
+import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { sendMessage } from "./messages.api";
 import { isOutboxForm } from "./outbox";
 import "./send-form.css";
-
-/** The box grows with its text up to this many pixels, then scrolls. */
-const MAX_BOX_HEIGHT_PX = 240;
 
 /**
  * The id is generated here, before sending: a resubmitted form or a resent message carries the
  * same id and the server inserts it once; the pending copy and the Realtime echo share it too.
  * Without JavaScript the form posts to the action; with it, `onSend` takes the message (the
- * outbox), and Enter sends while Shift+Enter starts a new line.
+ * outbox), and ./send-box makes Enter send while Shift+Enter starts a new line.
  */
 export function SendForm(props: {
   to?: string;
@@ -23,24 +20,26 @@ export function SendForm(props: {
   onSend?: (message: { id: string; body: string; announcement: boolean }) => void;
 }) {
   const [id, setId] = createSignal(crypto.randomUUID());
-  const [left, setLeft] = createSignal(MESSAGE_MAX_LENGTH);
   // Errors of the form's own posts (without JavaScript, flashed by the server); the outbox shows
   // the errors of what it sent on each message.
   const submission = useSubmission(sendMessage, (input) => !isOutboxForm(input));
-  const countdownId = createUniqueId();
-  const [enhanced, setEnhanced] = createSignal(false);
-  onMount(() => setEnhanced(!!props.onSend));
+  const hintId = createUniqueId();
   let box: HTMLTextAreaElement | undefined;
+  let hint: HTMLParagraphElement | undefined;
   let idInput: HTMLInputElement | undefined;
 
-  function fit() {
-    if (!box) return;
-    box.style.height = "";
-    if (!box.value) return;
-    // border-box sizing (send-form.css): the height is the content's plus the borders.
-    const borders = box.offsetHeight - box.clientHeight;
-    box.style.height = `${Math.min(Math.max(box.scrollHeight + borders, box.offsetHeight), MAX_BOX_HEIGHT_PX)}px`;
-  }
+  onMount(() => {
+    if (!props.onSend) return;
+    let stop: (() => void) | undefined;
+    let unmounted = false;
+    onCleanup(() => {
+      unmounted = true;
+      stop?.();
+    });
+    void import("./send-box").then(({ enhanceSendBox }) => {
+      if (!unmounted && box && hint) stop = enhanceSendBox(box, hint);
+    });
+  });
 
   return (
     <form
@@ -58,48 +57,32 @@ export function SendForm(props: {
         props.onSend({ id: idInput?.value || id(), body, announcement });
         event.currentTarget.reset();
         setId(crypto.randomUUID());
-        setLeft(MESSAGE_MAX_LENGTH);
-        fit();
         box.focus();
       }}
     >
       <input ref={idInput} type="hidden" name="id" value={id()} />
       <Show when={props.to}>{(to) => <input type="hidden" name="to" value={to()} />}</Show>
-      <label class="send-label" for={`${countdownId}-box`}>
+      <label class="send-label" for={`${hintId}-box`}>
         {props.label ?? "Message"}
       </label>
       <div class="send-row">
         <textarea
           ref={box}
-          id={`${countdownId}-box`}
+          id={`${hintId}-box`}
           class="input send-box"
           name="body"
           required
           maxlength={MESSAGE_MAX_LENGTH}
           rows="1"
-          aria-describedby={countdownId}
+          aria-describedby={hintId}
           enterkeyhint="send"
-          onInput={(event) => {
-            setLeft(charactersLeft(event.currentTarget.value));
-            fit();
-            props.onTyping?.();
-          }}
-          onKeyDown={(event) => {
-            // An IME composing text uses Enter to pick a candidate: that Enter is not a send.
-            if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
-            event.preventDefault();
-            event.currentTarget.form?.requestSubmit();
-          }}
+          onInput={() => props.onTyping?.()}
         />
         <button type="submit" class="button button--primary">
           Send
         </button>
       </div>
-      <p id={countdownId} class="send-hint" data-testid="characters-left">
-        <Show when={left() <= MESSAGE_COUNTDOWN_FROM} fallback={enhanced() ? "Enter sends, Shift+Enter starts a new line." : ""}>
-          {left() === 1 ? "1 character left" : `${left()} characters left`}
-        </Show>
-      </p>
+      <p ref={hint} id={hintId} class="send-hint" data-testid="characters-left" />
       <Show when={props.canAnnounce}>
         <label class="inline">
           <input type="checkbox" name="announcement" /> Post as an announcement
