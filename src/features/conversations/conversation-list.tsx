@@ -1,7 +1,8 @@
 import { A } from "@solidjs/router";
 import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { type ConversationSummary, UNREAD_COUNT_CAP } from "~/lib/domain/conversations";
-import { initials, timeAgo } from "./time-ago";
+import { initials } from "~/lib/domain/messages";
+import { relativeTime } from "~/lib/domain/relative-time";
 import "./conversations.css";
 
 /**
@@ -51,7 +52,7 @@ export function ConversationList(props: { conversations: ConversationSummary[] |
                   datetime={conversation.lastAt}
                   title={clock.mounted() ? new Date(conversation.lastAt).toLocaleString() : undefined}
                 >
-                  {timeAgo(conversation.lastAt, clock.now())}
+                  {relativeTime(conversation.lastAt, clock.now())}
                 </time>
                 <Show when={conversation.unread > 0}>
                   <span class="badge" data-testid="unread">

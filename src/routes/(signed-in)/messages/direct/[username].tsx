@@ -7,7 +7,8 @@ import { MessageList } from "~/features/messages/message-list";
 import { TypingNotice } from "~/features/messages/typing-notice";
 import { getConversation } from "~/features/messages/messages.api";
 import { conversationTopic } from "~/lib/domain/realtime-topics";
-import { usePendingMessages } from "~/features/messages/pending-messages";
+import { createOutbox } from "~/features/messages/outbox";
+import { OutboxStatus } from "~/features/messages/outbox-status";
 import { SendForm } from "~/features/messages/send-form";
 
 export const route = {
@@ -29,7 +30,12 @@ export default function ConversationPage() {
     },
     { me: () => conversation()?.me.id, typing: true },
   );
-  const pending = usePendingMessages(live.has, () => conversation()?.other.username);
+  const outbox = createOutbox({
+    me: () => conversation()?.me.id,
+    to: () => conversation()?.other.username,
+    live: () => live.state() === "live",
+    has: live.has,
+  });
   const marked = useReadMarker(
     () => params.username ?? "",
     () => live.messages().filter((message) => message.authorId === conversation()?.other.id).length,
@@ -42,9 +48,22 @@ export default function ConversationPage() {
         <A href="/messages/direct">All conversations</A>
       </p>
       <ConnectionBadge state={live.state()} />
-      <SendForm to={conversation()?.other.username} label={`Message to ${params.username}`} onTyping={live.notifyTyping} />
+      <OutboxStatus online={outbox.online()} state={live.state()} waiting={outbox.waiting()} />
+      <MessageList
+        messages={live.messages()}
+        me={conversation()?.me.id}
+        isModerator={false}
+        pending={outbox.pending()}
+        onRetry={(id) => void outbox.retry(id)}
+        label={`Conversation with ${params.username}`}
+      />
       <TypingNotice name={live.typing() === conversation()?.other.id ? (conversation()?.other.username ?? null) : null} />
-      <MessageList messages={live.messages()} me={conversation()?.me.id} isModerator={false} pending={pending()} />
+      <SendForm
+        to={conversation()?.other.username}
+        label={`Message to ${params.username}`}
+        onTyping={live.notifyTyping}
+        onSend={(message) => void outbox.enqueue(message)}
+      />
     </>
   );
 }
