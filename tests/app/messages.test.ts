@@ -57,6 +57,18 @@ describe("/messages", () => {
     }
   });
 
+  it("counts a line break as one character, as the textarea does: a form's CRLF is stored as LF", async () => {
+    const bob = await as("bob@example.com");
+    const id = randomUUID();
+    // 2000 characters in the box; 2010 as the form sends them (each line break as CRLF).
+    const typed = Array.from({ length: 10 }, (_, i) => `${i}`.repeat(199)).join("\n");
+    expect(typed.length).toBe(1999);
+    const response = await send(bob, { id, body: `${typed}!`.replaceAll("\n", "\r\n") });
+    expect(response.status).toBeLessThan(400);
+    const [row] = await sql`select body from public.messages where id = ${id}`;
+    expect(row?.body).toBe(`${typed}!`);
+  });
+
   it("lets only moderators post announcements", async () => {
     const bob = await as("bob@example.com");
     const refused = randomUUID();
@@ -111,9 +123,19 @@ describe("/messages", () => {
       { body: "", deleted: true },
       { body: "", deleted: true },
     ]);
+    // Both stay in place as tombstones, without their text and without buttons.
     const { body } = await carol.follow("/messages");
-    expect(messageIds(body)).not.toContain(own);
-    expect(messageIds(body)).not.toContain(other);
+    for (const id of [own, other]) {
+      const item = new RegExp(
+        `<li[^>]*class="message[^"]*\\btombstone\\b[^"]*"[^>]*data-message-id="${id}"[^>]*>(.*?)</li>`,
+        "s",
+      ).exec(body);
+      expect(item, `tombstone of ${id}`).not.toBeNull();
+      expect(item?.[1]).toContain("This message was removed.");
+      expect(item?.[1]).not.toContain("<form");
+    }
+    expect(body).not.toContain("mine to delete");
+    expect(body).not.toContain("a moderator deletes this");
   });
 
   it("pages back through older messages by (created_at, id)", async () => {

@@ -53,6 +53,14 @@ export async function waitForMessage(page: Page, id: string, body?: string): Pro
   });
 }
 
+/** Waits until the message is shown as a tombstone: in its place, its body gone. */
+export async function waitForTombstone(page: Page, id: string): Promise<void> {
+  await page
+    .locator(`[data-testid="messages"] > li.message.tombstone[data-message-id="${id}"]`)
+    .filter({ hasNot: page.locator("p.body") })
+    .waitFor({ timeout: WAIT_MS });
+}
+
 export async function waitForMessageGone(page: Page, id: string): Promise<void> {
   await page.waitForFunction((messageId) => document.querySelectorAll(`[data-message-id="${messageId}"]`).length === 0, id, {
     timeout: WAIT_MS,

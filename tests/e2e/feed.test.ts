@@ -24,7 +24,7 @@ import {
   trackSockets,
   waitForHydration,
   waitForMessage,
-  waitForMessageGone,
+  waitForTombstone,
   waitForState,
   waitUntil,
   WAIT_MS,
@@ -116,7 +116,7 @@ describeInBrowser("live message feed in a real browser", () => {
       await waitForMessage(b.page, id, body);
       expect(await messageItem(b.page, id).locator(".author").textContent()).toBe(sender.username);
 
-      // A second message right behind the first: both land once, newest first, on both pages.
+      // A second message right behind the first: both land once, newest at the bottom, on both pages.
       const second = unique("and again");
       const secondId = await sendFromPage(a.page, second);
       await waitForMessage(a.page, secondId, second);
@@ -124,7 +124,7 @@ describeInBrowser("live message feed in a real browser", () => {
       for (const page of [a.page, b.page]) {
         expect(await isSameDocument(page)).toBe(true);
         const ids = await shownIds(page);
-        expect(ids.slice(0, 2)).toEqual([secondId, id]);
+        expect(ids.slice(-2)).toEqual([id, secondId]);
         expect(await counts(page, id)).toEqual({ now: 1, max: 1 });
         expect(await counts(page, secondId)).toEqual({ now: 1, max: 1 });
         expect(await page.locator("li.message.pending").count()).toBe(0);
@@ -196,7 +196,7 @@ describeInBrowser("live message feed in a real browser", () => {
   );
 
   it(
-    "a moderator's deletion disappears from every open feed (the tombstone UPDATE reaches them all)",
+    "a moderator's deletion turns the message into a tombstone in every open feed (the tombstone UPDATE reaches them all)",
     async () => {
       const [author, reader, moderator] = await Promise.all([
         createFeedUser("fauth"),
@@ -212,10 +212,12 @@ describeInBrowser("live message feed in a real browser", () => {
       await Promise.all([waitForMessage(a.page, id, body), waitForMessage(b.page, id, body), waitForMessage(m.page, id, body)]);
 
       await messageItem(m.page, id).getByRole("button", { name: "Delete" }).click();
-      await Promise.all([waitForMessageGone(a.page, id), waitForMessageGone(b.page, id), waitForMessageGone(m.page, id)]);
+      await Promise.all([waitForTombstone(a.page, id), waitForTombstone(b.page, id), waitForTombstone(m.page, id)]);
       for (const page of [a.page, b.page, m.page]) {
         expect(await isSameDocument(page)).toBe(true);
         expect(await page.getByText(body).count()).toBe(0);
+        expect(await counts(page, id)).toEqual({ now: 1, max: 1 });
+        expect(await messageItem(page, id).getByRole("button", { name: "Delete" }).count()).toBe(0);
       }
       const [row] = await sql<{ body: string; deleted: boolean }[]>`
         select body, deleted_at is not null as deleted from public.messages where id = ${id}`;
@@ -329,11 +331,12 @@ describeInBrowser("live message feed in a real browser", () => {
       await waitUntil(async () => (await readWatch(page)).states.at(-1) === "live", "the badge to show live again");
       for (const id of missed) await waitForMessage(page, id);
       await waitForMessage(page, toEdit, editedBody);
-      await waitForMessageGone(page, toDelete);
+      await waitForTombstone(page, toDelete);
 
-      const expected = await feedOrder(sql, missed);
+      // Newest at the bottom: the reverse of the feed's newest-first order.
+      const expected = (await feedOrder(sql, missed)).reverse();
       const shown = await shownIds(page);
-      expect(shown.slice(0, 20)).toEqual(expected);
+      expect(shown.slice(-20)).toEqual(expected);
       for (const id of [...missed, toEdit]) expect(await counts(page, id)).toEqual({ now: 1, max: 1 });
       expect(await isSameDocument(page)).toBe(true);
       const states = (await readWatch(page)).states;
@@ -347,7 +350,7 @@ describeInBrowser("live message feed in a real browser", () => {
       if (!after) throw new Error("insert failed");
       await waitForMessage(page, after);
       expect(await changeFramesOnceArrived(sockets, after)).toBe(1);
-      expect((await shownIds(page))[0]).toBe(after);
+      expect((await shownIds(page)).at(-1)).toBe(after);
     },
     TEST_TIMEOUT,
   );
@@ -386,7 +389,8 @@ describeInBrowser("live message feed in a real browser", () => {
             { cause: error },
           );
         });
-        expect((await shownIds(page)).indexOf(late.id)).toBeGreaterThan((await shownIds(page)).indexOf(early));
+        // Its created_at is the earlier one: it is shown above the message that committed first.
+        expect((await shownIds(page)).indexOf(late.id)).toBeLessThan((await shownIds(page)).indexOf(early));
       } finally {
         await slow`rollback`.catch(() => undefined);
         slow.release();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareNewestFirst, type FeedMessage, toIsoMicros } from "~/lib/domain/messages";
+import { compareNewestFirst, type FeedMessage } from "~/lib/domain/messages";
+import { toIsoMicros } from "~/lib/domain/timestamps";
 
 describe("toIsoMicros", () => {
   it.each([

@@ -1,5 +1,6 @@
 import type { RealtimeChannel } from "@supabase/realtime-js";
-import { toIsoMicros, USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { toIsoMicros } from "~/lib/domain/timestamps";
 import { MESSAGE_EVENT, TYPING_EVENT } from "~/lib/domain/realtime-topics";
 import { useRealtime } from "~/lib/realtime";
 import type { LiveFeedState } from "./live-feed";
@@ -50,7 +51,8 @@ export function joinLiveChannel(
   let lastTypingSent = 0;
 
   function knownName(id: string): string | undefined {
-    if (feed.names[id]) return feed.names[id];
+    const learnt = feed.name(id);
+    if (learnt) return learnt;
     for (const message of feed.initial() ?? []) {
       if (message.authorId === id) return message.authorName;
       if (message.recipientId === id && message.recipientName) return message.recipientName;
@@ -109,10 +111,18 @@ export function joinLiveChannel(
   // realtime-js reconnects and rejoins by itself; these keep the badge honest and catch up after
   // a sleep, when the socket may look open although events were missed.
   const onOffline = () => feed.setState("offline");
+  // A socket that outlived a short loss of network is still subscribed: say so (sends waiting in
+  // the outbox go out on "live") and fetch what passed meanwhile.
+  const onOnline = () => {
+    if (!subscribed) return;
+    feed.setState("live");
+    catchUp();
+  };
   const onVisible = () => {
     if (document.visibilityState === "visible" && subscribed) catchUp();
   };
   window.addEventListener("offline", onOffline);
+  window.addEventListener("online", onOnline);
   document.addEventListener("visibilitychange", onVisible);
 
   void realtime.client.then(
@@ -181,6 +191,7 @@ export function joinLiveChannel(
       left = true;
       clearTimeout(typingTimer);
       window.removeEventListener("offline", onOffline);
+      window.removeEventListener("online", onOnline);
       document.removeEventListener("visibilitychange", onVisible);
       const joined = channel;
       if (!joined) return realtime.release();

@@ -1,6 +1,5 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
-import { createStore, produce } from "solid-js/store";
-import { compareNewestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
+import { compareNewestFirst, compareOldestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
 import { getChangesSince } from "./messages.api";
 
 /** What the page shows about the live connection. */
@@ -16,6 +15,13 @@ export interface LiveFeedSharing {
   typing?: boolean;
 }
 
+/** Older pages of a feed, fetched as the reader scrolls up (keyset pages, ADR 0037). */
+export interface FeedPaging {
+  /** The cursor of the page before the first one shown, from the rendered page; null at the start. */
+  older: () => FeedCursor | null | undefined;
+  fetch: (before: FeedCursor) => Promise<{ messages: FeedMessage[]; older: FeedCursor | null }>;
+}
+
 /** Which messages a view shows: the public feed, or one conversation. */
 export type FeedScope = (message: FeedMessage) => boolean;
 
@@ -24,7 +30,8 @@ export interface LiveFeedState {
   merge(messages: FeedMessage[]): void;
   known(id: string): FeedMessage | undefined;
   initial(): FeedMessage[] | undefined;
-  names: Record<string, string>;
+  /** Usernames learnt so far, by user id. */
+  name(id: string): string | undefined;
   setNames(names: Record<string, string>): void;
   catchUp(): Promise<void>;
   setState(state: ConnectionState): void;
@@ -47,27 +54,31 @@ export function createLiveFeed(
   scope: FeedScope,
   topic: () => string | undefined,
   sharing?: LiveFeedSharing,
+  paging?: FeedPaging,
 ) {
-  const [byId, setById] = createStore<Record<string, FeedMessage>>({});
-  const [names, setNames] = createStore<Record<string, string>>({});
+  // Plain signals rather than a store: solid-js/store would be one more chunk up front (ADR 0015).
+  const [byId, setById] = createSignal<ReadonlyMap<string, FeedMessage>>(new Map());
+  // Read by the channel only, never rendered: no need to be reactive.
+  const names: Record<string, string> = {};
   const [state, setState] = createSignal<ConnectionState>("connecting");
   const [online, setOnline] = createSignal<{ id: string; name: string }[]>([]);
   const [typing, setTyping] = createSignal<string | null>(null);
+  // undefined until a page was fetched here: until then the rendered page's cursor is the one.
+  const [fetchedOlder, setFetchedOlder] = createSignal<FeedCursor | null | undefined>(undefined);
+  const [loadingOlder, setLoadingOlder] = createSignal(false);
   let notify: (() => void) | undefined;
   let syncedAt: string | null = null;
 
   function merge(messages: FeedMessage[]) {
-    batch(() => {
-      setById(
-        produce((all) => {
-          for (const message of messages) if (supersedes(all[message.id], message)) all[message.id] = message;
-        }),
-      );
-      for (const message of messages) {
-        setNames(message.authorId, message.authorName);
-        if (message.recipientId && message.recipientName) setNames(message.recipientId, message.recipientName);
-      }
+    setById((current) => {
+      const next = new Map(current);
+      for (const message of messages) if (supersedes(next.get(message.id), message)) next.set(message.id, message);
+      return next;
     });
+    for (const message of messages) {
+      names[message.authorId] = message.authorName;
+      if (message.recipientId && message.recipientName) names[message.recipientId] = message.recipientName;
+    }
   }
 
   // The server-rendered page plus whatever arrived live; derived (not copied in an effect) so the
@@ -75,13 +86,32 @@ export function createLiveFeed(
   const all = createMemo(() => {
     const merged = new Map<string, FeedMessage>();
     for (const message of initial() ?? []) merged.set(message.id, message);
-    for (const message of Object.values(byId)) if (supersedes(merged.get(message.id), message)) merged.set(message.id, message);
+    for (const message of byId().values()) if (supersedes(merged.get(message.id), message)) merged.set(message.id, message);
     return merged;
   });
 
-  const visible = createMemo(() =>
-    [...all().values()].filter((message) => !message.deletedAt && scope(message)).sort(compareNewestFirst),
-  );
+  // Removed messages stay in place as tombstones: a reply to them still reads in context.
+  const visible = createMemo(() => [...all().values()].filter(scope).sort(compareOldestFirst));
+
+  const older = () => {
+    const fetched = fetchedOlder();
+    return fetched === undefined ? (paging?.older() ?? null) : fetched;
+  };
+
+  async function loadOlder() {
+    const before = older();
+    if (!paging || !before || loadingOlder()) return;
+    setLoadingOlder(true);
+    try {
+      const page = await paging.fetch(before);
+      batch(() => {
+        merge(page.messages);
+        setFetchedOlder(page.older);
+      });
+    } finally {
+      setLoadingOlder(false);
+    }
+  }
 
   function newestCursor(): FeedCursor | null {
     let newest: FeedMessage | undefined;
@@ -95,8 +125,8 @@ export function createLiveFeed(
     merge,
     known: (id) => all().get(id),
     initial,
-    names,
-    setNames,
+    name: (id) => names[id],
+    setNames: (found) => Object.assign(names, found),
     async catchUp() {
       const result = await getChangesSince(newestCursor(), syncedAt);
       syncedAt = result.syncedAt;
@@ -136,6 +166,10 @@ export function createLiveFeed(
 
   return {
     messages: visible,
+    /** Where the next older page starts, or null when the oldest message is shown. */
+    older,
+    loadingOlder,
+    loadOlder,
     state,
     has: (id: string) => all().has(id),
     online,

@@ -1,67 +1,200 @@
 import { useSubmission } from "@solidjs/router";
-import { For, Show } from "solid-js";
+import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
+import { isServer } from "solid-js/web";
 import { FormError } from "~/features/auth/form-status";
-import { type FeedMessage, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
+import { type FeedMessage, initials, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
+import { relativeTime } from "~/lib/domain/relative-time";
 import { deleteMessage, editMessage } from "./messages.api";
+import type { OutboxEntry } from "./outbox";
+import type { PendingList as PendingListComponent } from "./pending-list";
+import "./message-list.css";
 
-function time(iso: string): string {
-  return new Date(iso).toISOString().replace("T", " ").slice(0, 16);
+export interface OlderMessages {
+  /** The no-JavaScript way back: a page of its own. */
+  href: string;
+  load: () => Promise<void>;
+  loading: boolean;
 }
 
+/**
+ * A feed as a chat reads: oldest at the top, newest at the bottom, in a scroll box that starts at
+ * the bottom. The box is a reversed flex column, so the browser itself keeps the bottom in view
+ * when a message arrives there and keeps the reader's place when older messages come in above,
+ * with or without JavaScript; ./feed-view (after mount) keeps the place of a reader who scrolled
+ * up when new messages arrive below, offers the "new messages" pill and loads older pages. Times
+ * are written by the server (hydration keeps its text) and from then on by ./feed-view, against
+ * the reader's clock and in their time zone: the browser bundle needs no time formatting up front.
+ */
 export function MessageList(props: {
   messages: FeedMessage[];
   me: string | undefined;
   isModerator: boolean;
-  pending?: { id: string; body: string }[];
+  pending?: OutboxEntry[];
+  onRetry?: (id: string) => void;
+  online?: string[];
+  older?: OlderMessages | null;
+  label?: string;
 }) {
   const editing = useSubmission(editMessage);
   const deleting = useSubmission(deleteMessage);
+  const [unseen, setUnseen] = createSignal(0);
+  const [olderFailed, setOlderFailed] = createSignal(false);
+  // Only the browser ever has messages being sent, so their list is loaded after mount.
+  const [pendingList, setPendingList] = createSignal<typeof PendingListComponent>();
+  let scroller: HTMLDivElement | undefined;
+  let list: HTMLOListElement | undefined;
+
+  const isOnline = (id: string) => props.online?.includes(id) ?? false;
+
+  function loadOlder() {
+    const older = props.older;
+    if (!older || older.loading || olderFailed()) return;
+    void older.load().catch(() => setOlderFailed(true));
+  }
+
+  function scrollToBottom() {
+    scroller?.scrollTo({ top: 0 });
+    setUnseen(0);
+  }
+
+  onMount(() => {
+    void import("./pending-list").then(({ PendingList }) => setPendingList(() => PendingList));
+    let stop: (() => void) | undefined;
+    let unmounted = false;
+    onCleanup(() => {
+      unmounted = true;
+      stop?.();
+    });
+    void import("./feed-view").then(({ followFeed, keepTimesCurrent }) => {
+      if (unmounted || !scroller || !list) return;
+      const unfollow = followFeed(scroller, list, {
+        loadOlder,
+        newBelow: () => setUnseen((count) => count + 1),
+        atBottom: () => setUnseen(0),
+      });
+      const untime = keepTimesCurrent(list);
+      stop = () => {
+        unfollow();
+        untime();
+      };
+    });
+  });
+
   return (
-    <>
+    <div class="feed">
       <FormError error={editing.error ?? deleting.error} />
-      <ol class="messages" data-testid="messages">
-        <For each={props.pending ?? []}>
-          {(message) => (
-            <li class="message pending" data-message-id={message.id}>
-              <p class="body">{message.body}</p>
-              <p class="meta">sending…</p>
-            </li>
-          )}
-        </For>
-        <For each={props.messages}>
-          {(message) => (
-            <li class="message" classList={{ announcement: message.isAnnouncement }} data-message-id={message.id}>
-              <Show when={message.isAnnouncement}>
-                <strong class="badge">Announcement</strong>
-              </Show>
-              <p class="body">{message.body}</p>
-              <p class="meta">
-                <span class="author">{message.authorName}</span>
-                <Show when={message.recipientName}> → {message.recipientName}</Show> · {time(message.createdAt)}
-                <Show when={message.editedAt}> · edited</Show>
+      <div
+        ref={scroller}
+        class="feed-scroll"
+        role="log"
+        aria-label={props.label ?? "Messages"}
+        tabindex="0"
+        data-testid="feed-scroll"
+      >
+        <div class="feed-content">
+          <Show when={props.older}>
+            {(older) => (
+              <p class="feed-older">
+                <a
+                  href={older().href}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    setOlderFailed(false);
+                    loadOlder();
+                  }}
+                  data-testid="older"
+                >
+                  {older().loading ? "Loading older messages…" : "Older messages"}
+                </a>
+                <Show when={olderFailed()}> Could not load them; try again.</Show>
               </p>
-              <Show when={message.authorId === props.me}>
-                <details class="edit">
-                  <summary>Edit</summary>
-                  <form action={editMessage} method="post">
-                    <input type="hidden" name="id" value={message.id} />
-                    <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH}>
-                      {message.body}
-                    </textarea>
-                    <button type="submit">Save</button>
-                  </form>
-                </details>
-              </Show>
-              <Show when={message.authorId === props.me || (props.isModerator && !message.recipientId)}>
-                <form action={deleteMessage} method="post" class="inline">
-                  <input type="hidden" name="id" value={message.id} />
-                  <button type="submit">Delete</button>
-                </form>
-              </Show>
-            </li>
-          )}
-        </For>
-      </ol>
-    </>
+            )}
+          </Show>
+          <ol ref={list} class="messages" data-testid="messages">
+            <For each={props.messages}>
+              {(message) => (
+                <li
+                  class={[
+                    "message",
+                    message.isAnnouncement && "announcement",
+                    message.authorId === props.me && "own",
+                    message.deletedAt && "tombstone",
+                  ]
+                    .filter(Boolean)
+                    .join(" ")}
+                  data-message-id={message.id}
+                >
+                  <span class="avatar" aria-hidden="true">
+                    {initials(message.authorName)}
+                  </span>
+                  <div class="message-main">
+                    <p class="meta">
+                      <span class="author">{message.authorName}</span>
+                      <Show when={isOnline(message.authorId)}>
+                        <span class="presence-dot" title="Online">
+                          <span class="visually-hidden"> (online)</span>
+                        </span>
+                      </Show>
+                      <Show when={message.recipientName}> → {message.recipientName}</Show>
+                      <time
+                        datetime={message.createdAt}
+                        title={isServer ? `${message.createdAt.slice(0, 19).replace("T", " ")} UTC` : undefined}
+                      >
+                        {isServer ? relativeTime(message.createdAt, Date.now()) : ""}
+                      </time>
+                      <Show when={message.editedAt && !message.deletedAt}>
+                        <span class="edited">edited</span>
+                      </Show>
+                      <Show when={message.isAnnouncement}>
+                        <strong class="badge">Announcement</strong>
+                      </Show>
+                    </p>
+                    <Show when={!message.deletedAt} fallback={<p class="removed">This message was removed.</p>}>
+                      <p class="body">{message.body}</p>
+                      <Show when={message.authorId === props.me}>
+                        <p class="status" data-status="sent">
+                          Sent
+                        </p>
+                        <details class="edit">
+                          <summary>Edit</summary>
+                          <form action={editMessage} method="post">
+                            <input type="hidden" name="id" value={message.id} />
+                            <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH} aria-label="Edited message">
+                              {message.body}
+                            </textarea>
+                            <button type="submit" class="button button--primary">
+                              Save
+                            </button>
+                          </form>
+                        </details>
+                      </Show>
+                      <Show when={message.authorId === props.me || (props.isModerator && !message.recipientId)}>
+                        <form action={deleteMessage} method="post" class="inline">
+                          <input type="hidden" name="id" value={message.id} />
+                          <button type="submit" class="button button--ghost">
+                            Delete
+                          </button>
+                        </form>
+                      </Show>
+                    </Show>
+                  </div>
+                </li>
+              )}
+            </For>
+            <Show when={pendingList()}>
+              {(list) => {
+                const PendingList = list();
+                return <PendingList entries={props.pending ?? []} onRetry={props.onRetry} />;
+              }}
+            </Show>
+          </ol>
+        </div>
+      </div>
+      <Show when={unseen() > 0}>
+        <button type="button" class="button button--primary new-messages" onClick={scrollToBottom} data-testid="new-messages">
+          {unseen() === 1 ? "1 new message" : `${unseen()} new messages`} ↓
+        </button>
+      </Show>
+    </div>
   );
 }

@@ -31,11 +31,6 @@ export async function getRealtimeAccess() {
   return (await import("~/server/messages/realtime-access")).getRealtimeAccess();
 }
 
-export const getConversations = query(async () => {
-  "use server";
-  return (await import("~/server/messages/loaders")).getConversations();
-}, "getConversations");
-
 export const getConversation = query(async (username: string) => {
   "use server";
   return (await import("~/server/messages/loaders")).getConversation(username);

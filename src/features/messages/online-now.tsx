@@ -1,4 +1,5 @@
 import { For } from "solid-js";
+import "./message-list.css";
 
 /** Who has the public feed open now (Presence on its topic), each user once. */
 export function OnlineNow(props: { users: { id: string; name: string }[] }) {
@@ -6,7 +7,14 @@ export function OnlineNow(props: { users: { id: string; name: string }[] }) {
     <section class="online" aria-label="Online now" data-testid="online">
       <h2>Online now</h2>
       <ul>
-        <For each={props.users}>{(user) => <li>{user.name}</li>}</For>
+        <For each={props.users}>
+          {(user) => (
+            <li>
+              <span class="presence-dot" aria-hidden="true" />
+              {user.name}
+            </li>
+          )}
+        </For>
       </ul>
     </section>
   );

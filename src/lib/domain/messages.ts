@@ -25,6 +25,8 @@ export interface FeedCursor {
  * body the constraint refuses.
  */
 export const MESSAGE_MAX_LENGTH = 2000;
+/** The send box shows how many characters are left once fewer than this many remain. */
+export const MESSAGE_COUNTDOWN_FROM = 200;
 
 /** Messages per page of the public feed (and of the moderation queue). */
 export const FEED_PAGE_SIZE = 50;
@@ -32,24 +34,8 @@ export const FEED_PAGE_SIZE = 50;
 export const CATCH_UP_MAX_MESSAGES = 500;
 /** The newest direct messages of a conversation shown on its page. */
 export const CONVERSATION_PAGE_SIZE = 200;
-/** Conversations listed on /messages/direct. */
-export const CONVERSATIONS_LISTED = 200;
 /** User ids one request may ask the usernames of. */
 export const USERNAMES_PER_REQUEST = 100;
-
-/**
- * A timestamp as the server renders feed timestamps: UTC, microseconds, fixed width (so string
- * order is time order). Realtime delivers Postgres' own text form, e.g. `2024-05-01 10:00:00.5+02`.
- */
-export function toIsoMicros(value: string): string {
-  const match = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(value.trim());
-  if (!match) return new Date(value).toISOString().replace("Z", "000Z");
-  const [, date, time, fraction = "", zone = "Z"] = match;
-  const offset =
-    zone === "Z" ? "Z" : zone.length === 3 ? `${zone}:00` : zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-  const utc = new Date(`${date}T${time}${offset}`).toISOString().slice(0, 19);
-  return `${utc}.${fraction.padEnd(6, "0")}Z`;
-}
 
 /**
  * Whether `incoming` should replace `current`, two copies of the same message that arrived in any
@@ -68,4 +54,27 @@ export function supersedes(current: FeedMessage | undefined, incoming: FeedMessa
 export function compareNewestFirst(a: FeedMessage, b: FeedMessage): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Oldest-first order (a chat reads down to the newest), the exact reverse of compareNewestFirst. */
+export function compareOldestFirst(a: FeedMessage, b: FeedMessage): number {
+  return compareNewestFirst(b, a);
+}
+
+/**
+ * Characters left in a message body, counted as the textarea's maxlength and the form schema
+ * count them (UTF-16 units); leading and trailing spaces are trimmed by the server, not counted.
+ */
+export function charactersLeft(body: string): number {
+  return MESSAGE_MAX_LENGTH - body.trim().length;
+}
+
+/** Up to two letters for an avatar: the first of each of the first two parts of a username. */
+export function initials(username: string): string {
+  const parts = username.split(/[_\d]+/).filter(Boolean);
+  const letters = parts
+    .slice(0, 2)
+    .map((part) => part.slice(0, 1))
+    .join("");
+  return (letters || username.slice(0, 1) || "?").toUpperCase();
 }

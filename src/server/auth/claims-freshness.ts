@@ -4,6 +4,7 @@ import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
 import { appMetadataVersion } from "~/server/db/schema";
 import { sameAppMetadata, type VerifiedClaims } from "~/lib/domain/claims";
+import { changeCounter } from "./change-counter";
 
 const authUsers = pgSchema("auth").table("users", {
   id: uuid("id").primaryKey(),
@@ -51,33 +52,10 @@ export async function claimsAreStale(
   return !sameAppMetadata(row.metadata, claims.app_metadata);
 }
 
-/** How old the app_metadata version may be: a role change applies within this. */
-const VERSION_MAX_AGE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
 
-let version: { value: string; readAt: number } | undefined;
-let reading: Promise<string> | undefined;
-
-/**
- * public.app_metadata_version moves, in the changing transaction, whenever any user's
- * app_metadata changes (a trigger on auth.users). Read at most once per VERSION_MAX_AGE_MS per
- * process, whatever the traffic; the requests meanwhile share one read.
- */
-async function currentAppMetadataVersion(): Promise<string> {
-  if (version && Date.now() - version.readAt < VERSION_MAX_AGE_MS) return version.value;
-  reading ??= readAppMetadataVersion().finally(() => {
-    reading = undefined;
-  });
-  return reading;
-}
-
-async function readAppMetadataVersion(): Promise<string> {
-  const startedAt = Date.now();
-  const [row] = await getDatabase().admin.select({ version: appMetadataVersion.version }).from(appMetadataVersion);
-  if (!row) throw new Error("public.app_metadata_version has no row (migrations not applied?)");
-  version = { value: String(row.version), readAt: startedAt };
-  return version.value;
-}
+/** Moves whenever any user's app_metadata changes (a trigger on auth.users). */
+const currentAppMetadataVersion = changeCounter(appMetadataVersion, "app_metadata_version");
 
 // Process-wide, keyed by user id and the token's app_metadata: it holds only the version at which
 // that pair was found current, never data a request could show to another user. The version is

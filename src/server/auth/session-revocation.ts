@@ -4,6 +4,7 @@ import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
 import { sessionRevocationVersion } from "~/server/db/schema";
 import type { VerifiedClaims } from "~/lib/domain/claims";
+import { changeCounter } from "./change-counter";
 
 const authSessions = pgSchema("auth").table("sessions", { id: uuid("id").primaryKey() });
 
@@ -36,35 +37,12 @@ export async function sessionsPresent(admin: AdminDatabase, ids: readonly string
   return new Set(wanted.filter((id) => present.has(id.toLowerCase())));
 }
 
-/** How old the revocation version may be: a sign-out everywhere applies within this. */
-const VERSION_MAX_AGE_MS = 1_000;
 const MAX_ENTRIES = 50_000;
 /** Ids per lookup query: a burst of first-seen sessions is a few queries, never thousands of parameters. */
 const MAX_BATCH = 500;
 
-let version: { value: string; readAt: number } | undefined;
-let reading: Promise<string> | undefined;
-
-/**
- * public.session_revocation_version moves, in the deleting transaction, whenever rows leave
- * auth.sessions. Read at most once per VERSION_MAX_AGE_MS per process; requests meanwhile share
- * one read. Only a successful read is stored, so an outage leaves nothing stale behind.
- */
-async function currentRevocationVersion(): Promise<string> {
-  if (version && Date.now() - version.readAt < VERSION_MAX_AGE_MS) return version.value;
-  reading ??= readRevocationVersion().finally(() => {
-    reading = undefined;
-  });
-  return reading;
-}
-
-async function readRevocationVersion(): Promise<string> {
-  const startedAt = Date.now();
-  const [row] = await getDatabase().admin.select({ version: sessionRevocationVersion.version }).from(sessionRevocationVersion);
-  if (!row) throw new Error("public.session_revocation_version has no row (migrations not applied?)");
-  version = { value: String(row.version), readAt: startedAt };
-  return version.value;
-}
+/** Moves whenever rows leave auth.sessions. */
+const currentRevocationVersion = changeCounter(sessionRevocationVersion, "session_revocation_version");
 
 // Process-wide, keyed by session id: it holds only the version at which that session was found
 // present, nothing a request could show to another user. The version is read before the lookup,

@@ -10,6 +10,7 @@ import {
   jsonb,
   pgPolicy,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -61,6 +62,9 @@ export const profiles = pgTable(
   (table) => [
     foreignKey({ columns: [table.id], foreignColumns: [authUsers.id], name: "profiles_id_fkey" }).onDelete("cascade"),
     uniqueIndex("profiles_username_key").on(table.username),
+    // The unique index follows the database collation, which a LIKE 'prefix%' cannot use; this
+    // one compares bytes, so the username search is an index range scan (ADR 0038).
+    index("profiles_username_prefix_idx").on(table.username.op("text_pattern_ops")),
     check("profiles_username_format", sql`${table.username} ~ ${sql.raw(`'${USERNAME_PATTERN.source}'`)}`),
     pgPolicy("profiles are readable by signed-in users", {
       for: "select",
@@ -103,6 +107,8 @@ export const messages = pgTable(
     index("messages_created_at_id_idx").on(table.createdAt, table.id),
     index("messages_author_id_idx").on(table.authorId),
     index("messages_recipient_id_idx").on(table.recipientId),
+    // Unread counts: one partner's messages to me after my last read (ADR 0038).
+    index("messages_recipient_author_created_idx").on(table.recipientId, table.authorId, table.createdAt),
     check(
       "messages_body_length",
       sql`(${table.deletedAt} is null and char_length(btrim(${table.body})) between 1 and ${sql.raw(String(MESSAGE_MAX_LENGTH))})
@@ -132,6 +138,50 @@ export const messages = pgTable(
       to: authenticatedRole,
       using: sql`${table.recipientId} is null and ${hasModeratorPower}`,
       withCheck: sql`${table.recipientId} is null and ${hasModeratorPower}`,
+    }),
+  ],
+).enableRLS();
+
+/**
+ * How far each user has read each of their conversations (ADR 0038): the unread count is the
+ * partner's messages created after `last_read_at`. A row belongs to its user alone: they read,
+ * create and move it; nobody else (moderators included) sees whom they talk to or when they read.
+ */
+export const conversationReads = pgTable(
+  "conversation_reads",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .default(sql`auth.uid()`),
+    partnerId: uuid("partner_id").notNull(),
+    lastReadAt: timestamp("last_read_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.partnerId], name: "conversation_reads_pkey" }),
+    foreignKey({ columns: [table.userId], foreignColumns: [profiles.id], name: "conversation_reads_user_id_fkey" }).onDelete(
+      "cascade",
+    ),
+    foreignKey({
+      columns: [table.partnerId],
+      foreignColumns: [profiles.id],
+      name: "conversation_reads_partner_id_fkey",
+    }).onDelete("cascade"),
+    index("conversation_reads_partner_id_idx").on(table.partnerId),
+    pgPolicy("users read their own read markers", {
+      for: "select",
+      to: authenticatedRole,
+      using: sql`${table.userId} = ${authUid}`,
+    }),
+    pgPolicy("users create their own read markers", {
+      for: "insert",
+      to: authenticatedRole,
+      withCheck: sql`${table.userId} = ${authUid}`,
+    }),
+    pgPolicy("users move their own read markers", {
+      for: "update",
+      to: authenticatedRole,
+      using: sql`${table.userId} = ${authUid}`,
+      withCheck: sql`${table.userId} = ${authUid}`,
     }),
   ],
 ).enableRLS();

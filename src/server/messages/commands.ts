@@ -32,6 +32,9 @@ const Body = v.pipe(
     (value) => !hasControlCharacter(value),
     "Remove the control characters: a message may hold text, tabs and line breaks.",
   ),
+  // A form post sends line breaks as CRLF while the textarea's maxlength counted each as one
+  // character: counted as sent, a message at the limit with line breaks would be refused.
+  v.transform((value) => value.replace(/\r\n?/g, "\n")),
   v.trim(),
   v.nonEmpty("Write a message."),
   v.maxLength(MESSAGE_MAX_LENGTH, `Keep it under ${MESSAGE_MAX_LENGTH} characters.`),

@@ -1,59 +1,52 @@
-import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import {
   CATCH_UP_MAX_MESSAGES,
   CONVERSATION_PAGE_SIZE,
-  CONVERSATIONS_LISTED,
   FEED_PAGE_SIZE,
   type FeedCursor,
   type FeedMessage,
 } from "~/lib/domain/messages";
 import type { RlsTransaction } from "~/server/db/client";
-import { messages, profiles } from "~/server/db/schema";
-
-const authors = alias(profiles, "authors");
-const recipients = alias(profiles, "recipients");
+import { profiles } from "~/server/db/schema";
 
 /**
  * Timestamps as fixed-width UTC ISO strings with microseconds: the keyset cursor must round-trip
  * Postgres' precision exactly (a JS Date keeps milliseconds, and paging would skip or repeat
  * messages created within the same millisecond), and the strings sort like the timestamps.
  */
-const isoMicros = (column: typeof messages.createdAt | typeof messages.editedAt | typeof messages.deletedAt) =>
-  sql<string | null>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const isoMicros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-function selectMessages(tx: RlsTransaction) {
-  return tx
-    .select({
-      id: messages.id,
-      authorId: messages.authorId,
-      authorName: authors.username,
-      recipientId: messages.recipientId,
-      recipientName: recipients.username,
-      isAnnouncement: messages.isAnnouncement,
-      body: messages.body,
-      createdAt: isoMicros(messages.createdAt),
-      editedAt: isoMicros(messages.editedAt),
-      deletedAt: isoMicros(messages.deletedAt),
-    })
-    .from(messages)
-    .innerJoin(authors, eq(authors.id, messages.authorId))
-    .leftJoin(recipients, eq(recipients.id, messages.recipientId));
-}
+/**
+ * The select list and joins of every feed query as one fixed SQL text, columns named as
+ * FeedMessage names them, so rows come back from postgres.js ready to send: composing and mapping
+ * the same select with the query builder on every request was a large share of the feed page's
+ * CPU (bench/README.md, T5). Table and column names are schema.ts's.
+ */
+const SELECT_MESSAGES = sql.raw(`select m.id, m.author_id as "authorId", a.username as "authorName",
+         m.recipient_id as "recipientId", r.username as "recipientName", m.is_announcement as "isAnnouncement",
+         m.body, ${isoMicros("m.created_at")} as "createdAt", ${isoMicros("m.edited_at")} as "editedAt",
+         ${isoMicros("m.deleted_at")} as "deletedAt"
+    from public.messages m
+    join public.profiles a on a.id = m.author_id
+    left join public.profiles r on r.id = m.recipient_id`);
 
-type Row = Awaited<ReturnType<ReturnType<typeof selectMessages>["execute"]>>[number];
+const NEWEST_FIRST = sql.raw("order by m.created_at desc, m.id desc");
 
-function toFeedMessage(row: Row): FeedMessage {
-  return { ...row, recipientName: row.recipientName ?? null, createdAt: row.createdAt ?? "" };
+async function selectMessages(tx: RlsTransaction, where: SQL, limit: number): Promise<FeedMessage[]> {
+  const rows = await tx.execute<FeedMessage & Record<string, unknown>>(
+    sql`${SELECT_MESSAGES} where ${where} ${NEWEST_FIRST} limit ${limit}`,
+  );
+  // A plain array: postgres.js' result is an Array subclass carrying the statement.
+  return Array.from(rows);
 }
 
 /** Strictly older than the cursor in (created_at, id) order: a row comparison uses the index. */
 function olderThan(cursor: FeedCursor) {
-  return sql`(${messages.createdAt}, ${messages.id}) < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
+  return sql`(m.created_at, m.id) < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
 }
 
 function newerThan(cursor: FeedCursor) {
-  return sql`(${messages.createdAt}, ${messages.id}) > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
+  return sql`(m.created_at, m.id) > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
 }
 
 export interface FeedPage {
@@ -64,11 +57,12 @@ export interface FeedPage {
 
 /** One page of the public feed (no direct messages), newest first. */
 export async function publicFeedPage(tx: RlsTransaction, before: FeedCursor | null): Promise<FeedPage> {
-  const rows = await selectMessages(tx)
-    .where(and(isNull(messages.recipientId), before ? olderThan(before) : undefined))
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(FEED_PAGE_SIZE + 1);
-  const page = rows.slice(0, FEED_PAGE_SIZE).map(toFeedMessage);
+  const rows = await selectMessages(
+    tx,
+    before ? sql`m.recipient_id is null and ${olderThan(before)}` : sql`m.recipient_id is null`,
+    FEED_PAGE_SIZE + 1,
+  );
+  const page = rows.slice(0, FEED_PAGE_SIZE);
   const last = page.at(-1);
   return {
     messages: page,
@@ -95,47 +89,22 @@ export async function changesSince(
   const syncedAt = clock?.synced_at ?? new Date(0).toISOString();
   const conditions = [
     cursor ? newerThan(cursor) : undefined,
-    changedSince ? sql`${messages.createdAt} > ${changedSince}::timestamptz` : undefined,
-    changedSince ? sql`${messages.editedAt} > ${changedSince}::timestamptz` : undefined,
-    changedSince ? sql`${messages.deletedAt} > ${changedSince}::timestamptz` : undefined,
+    changedSince ? sql`m.created_at > ${changedSince}::timestamptz` : undefined,
+    changedSince ? sql`m.edited_at > ${changedSince}::timestamptz` : undefined,
+    changedSince ? sql`m.deleted_at > ${changedSince}::timestamptz` : undefined,
   ].filter((condition) => condition !== undefined);
   if (conditions.length === 0) return { messages: [], syncedAt };
-  const rows = await selectMessages(tx)
-    .where(or(...conditions))
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(CATCH_UP_MAX_MESSAGES);
-  return { messages: rows.map(toFeedMessage), syncedAt };
+  const rows = await selectMessages(tx, sql`(${sql.join(conditions, sql` or `)})`, CATCH_UP_MAX_MESSAGES);
+  return { messages: rows, syncedAt };
 }
 
 /** The direct messages between the signed-in user and `otherId`, newest first. */
 export async function conversation(tx: RlsTransaction, me: string, otherId: string): Promise<FeedMessage[]> {
-  const rows = await selectMessages(tx)
-    .where(
-      or(
-        and(eq(messages.authorId, me), eq(messages.recipientId, otherId)),
-        and(eq(messages.authorId, otherId), eq(messages.recipientId, me)),
-      ),
-    )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(CONVERSATION_PAGE_SIZE);
-  return rows.map(toFeedMessage);
-}
-
-/** Everyone the signed-in user has exchanged direct messages with, most recent first. */
-export async function conversationPartners(tx: RlsTransaction, me: string) {
-  const rows = await tx.execute<{ partner_id: string; last_at: string }>(sql`
-    select partner_id, max(created_at)::text as last_at
-      from (select case when author_id = ${me} then recipient_id else author_id end as partner_id, created_at
-              from public.messages where recipient_id is not null) as direct
-     group by partner_id
-     order by max(created_at) desc
-     limit ${CONVERSATIONS_LISTED}`);
-  if (rows.length === 0) return [];
-  const names = await usernames(
+  return selectMessages(
     tx,
-    rows.map((row) => row.partner_id),
+    sql`((m.author_id = ${me} and m.recipient_id = ${otherId}) or (m.author_id = ${otherId} and m.recipient_id = ${me}))`,
+    CONVERSATION_PAGE_SIZE,
   );
-  return rows.map((row) => ({ id: row.partner_id, username: names[row.partner_id] ?? "unknown", lastAt: row.last_at }));
 }
 
 /** `{ id: username }` for the given profile ids that the signed-in user can see. */

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
 import { hasRole } from "~/lib/domain/roles";
 import { Timestamp, userFunction, userQuery, Uuid } from "~/server/boundary/server-function";
-import { changesSince, conversationPartners, conversationWith, publicFeedPage, usernames } from "./feed";
+import { changesSince, conversationWith, publicFeedPage, usernames } from "./feed";
 
 /** A keyset position as the feed hands them out; null (or nothing) means the newest end. */
 const Cursor = v.nullish(v.object({ createdAt: Timestamp, id: Uuid }, "expected null or a feed cursor { createdAt, id }."), null);
@@ -30,12 +30,8 @@ export const getUsernames = userFunction(
   ({ read }, ids) => read((tx) => usernames(tx, ids)),
 );
 
-export const getConversations = userQuery("getConversations", ({ read, claims }) =>
-  read((tx) => conversationPartners(tx, claims.sub)),
-);
-
 // Any string that is not a username just finds no one; a NUL would reach Postgres as an error.
-const UsernameArgument = v.pipe(
+export const UsernameArgument = v.pipe(
   v.string("expected a username."),
   v.maxLength(64, "expected a username."),
   v.check((value) => !value.includes("\u0000") && !/\p{Cs}/u.test(value), "expected a username."),

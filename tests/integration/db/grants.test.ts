@@ -21,6 +21,7 @@ const EXPECTED_RELATIONS: Record<string, Record<string, string[]>> = {
   profiles: { authenticated: ["SELECT", "UPDATE (username)"] },
   messages: { authenticated: ["INSERT", "SELECT", "UPDATE (body)", "UPDATE (deleted_at)"] },
   countries: { authenticated: ["SELECT"] },
+  conversation_reads: { authenticated: ["INSERT", "SELECT", "UPDATE (last_read_at)"] },
   countries_id_seq: {},
   admin_audit_log: {},
   admin_audit_log_id_seq: {},
@@ -84,7 +85,7 @@ describe("grants in public are explicit and exact", () => {
     const tables = Object.values(schema).flatMap((value: unknown) => (is(value, PgTable) ? [getTableConfig(value).name] : []));
     expect(tables.length).toBeGreaterThan(0);
     for (const table of tables) expect(Object.keys(EXPECTED_RELATIONS), table).toContain(table);
-    for (const table of ["profiles", "messages", "countries"]) {
+    for (const table of ["profiles", "messages", "countries", "conversation_reads"]) {
       expect(EXPECTED_RELATIONS[table]?.authenticated, table).toContain("SELECT");
     }
   });
