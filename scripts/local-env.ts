@@ -8,6 +8,8 @@ export interface AppEnv extends Record<string, string> {
   VITE_SUPABASE_PUBLISHABLE_KEY: string;
   DATABASE_URL: string;
   ADMIN_DATABASE_URL: string;
+  /** The mailbox of a local backend: the app's home page lists the seeded accounts beside it. */
+  LOCAL_MAILBOX_URL: string;
 }
 
 /** Where `npm run dev` leaves the local backend's values for `npm start`, `npm run role` and tools. */
@@ -27,6 +29,7 @@ export function cliAppEnv(status: Record<string, string>): Record<string, string
     VITE_SUPABASE_URL: pick("API_URL"),
     VITE_SUPABASE_PUBLISHABLE_KEY: pick("PUBLISHABLE_KEY", "ANON_KEY"),
     ADMIN_DATABASE_URL: pick("DB_URL"),
+    LOCAL_MAILBOX_URL: pick("MAILPIT_URL", "INBUCKET_URL"),
   };
   return Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, string] => !!entry[1]));
 }
@@ -59,6 +62,7 @@ export async function startLocalApp(config: LocalSupabaseConfig, rlsClientPasswo
     VITE_SUPABASE_PUBLISHABLE_KEY: supabase.publishableKey,
     DATABASE_URL: withDatabaseUser(supabase.dbUrl, RLS_CLIENT_ROLE, rlsClientPassword),
     ADMIN_DATABASE_URL: supabase.dbUrl,
+    LOCAL_MAILBOX_URL: supabase.mailboxUrl,
   };
   return { supabase, env };
 }

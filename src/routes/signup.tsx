@@ -1,34 +1,47 @@
 import { Title } from "~/components/page-title";
 import { useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
+import { FormLevelError, TextField } from "~/features/forms/form-field";
 import { signUp } from "~/features/auth/auth.api";
-import { FormError } from "~/features/auth/form-status";
 import { PASSWORD_MIN_LENGTH } from "~/lib/domain/password";
 
 export default function SignUpPage() {
   const [params] = useSearchParams();
   const submission = useSubmission(signUp);
   return (
-    <>
+    <div class="page-narrow">
       <Title>Create an account</Title>
       <h1>Create an account</h1>
       <Show
         when={submission.result?.checkEmail}
         fallback={
-          <form action={signUp} method="post" class="stack">
+          <form action={signUp} method="post" class="form card">
             <input type="hidden" name="next" value={typeof params.next === "string" ? params.next : "/protected"} />
-            <label>
-              Email
-              <input name="email" type="email" autocomplete="email" required />
-            </label>
-            <label>
-              Password (at least {PASSWORD_MIN_LENGTH} characters)
-              <input name="password" type="password" autocomplete="new-password" minlength={PASSWORD_MIN_LENGTH} required />
-            </label>
-            <button type="submit" disabled={submission.pending}>
-              {submission.pending ? "Creating…" : "Create account"}
-            </button>
-            <FormError error={submission.error} />
+            <TextField
+              id="sign-up-email"
+              name="email"
+              label="Email"
+              type="email"
+              autocomplete="email"
+              required
+              error={submission.error}
+            />
+            <TextField
+              id="sign-up-password"
+              name="password"
+              label={`Password (at least ${PASSWORD_MIN_LENGTH} characters)`}
+              type="password"
+              autocomplete="new-password"
+              minlength={PASSWORD_MIN_LENGTH}
+              required
+              error={submission.error}
+            />
+            <FormLevelError error={submission.error} fields={["email", "password"]} />
+            <div class="form-actions">
+              <button type="submit" class="button button--primary" disabled={submission.pending}>
+                {submission.pending ? "Creating…" : "Create account"}
+              </button>
+            </div>
           </form>
         }
       >
@@ -39,6 +52,6 @@ export default function SignUpPage() {
       <p>
         Already have an account? <a href="/login">Sign in</a>
       </p>
-    </>
+    </div>
   );
 }

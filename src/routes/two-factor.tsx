@@ -16,25 +16,34 @@ export default function SecondFactorPage() {
   const page = createAsync(() => getSecondFactorPage(nextOf(params)));
   const verifying = useSubmission(verifySignInCode);
   return (
-    <>
+    <div class="page-narrow">
       <Title>Enter your code</Title>
       <h1>Enter your code</h1>
       <p>
         {page()?.email ? `${page()?.email} has` : "This account has"} two-factor sign-in on. Enter the 6-digit code your
         authenticator app shows.
       </p>
-      <form action={verifySignInCode} method="post" class="stack">
+      <form action={verifySignInCode} method="post" class="form card">
         <input type="hidden" name="next" value={nextOf(params)} />
-        <label>
-          Code
-          <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,8}" maxlength={8} required />
-        </label>
-        <button type="submit" disabled={verifying.pending}>
+        <div class="field">
+          <label for="sign-in-code">Code</label>
+          <input
+            id="sign-in-code"
+            class="input"
+            name="code"
+            inputmode="numeric"
+            autocomplete="one-time-code"
+            pattern="[0-9 ]{6,8}"
+            maxlength={8}
+            required
+          />
+        </div>
+        <button type="submit" class="button button--primary" disabled={verifying.pending}>
           {verifying.pending ? "Checking…" : "Continue"}
         </button>
         <FormError error={verifying.error} />
       </form>
       <SignOutForms />
-    </>
+    </div>
   );
 }

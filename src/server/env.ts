@@ -17,6 +17,16 @@ const ServerEnv = v.object({
     v.picklist(["", "true", "false"], "DATABASE_PREPARE must be true, false (behind a transaction-mode pooler) or unset"),
     v.transform((value) => value !== "false"),
   ),
+  /**
+   * Set by `npm run dev` (and the tests) when they start a local backend, which ran
+   * supabase/seed.sql: its mailbox (Mailpit API). The home page then lists the seeded accounts.
+   * Never set it for a hosted project.
+   */
+  LOCAL_MAILBOX_URL: v.pipe(
+    v.optional(v.string(), ""),
+    v.transform((value) => value.trim()),
+    v.check((value) => value === "" || URL.canParse(value), "LOCAL_MAILBOX_URL must be an absolute URL or unset"),
+  ),
   /** Believe X-Forwarded-For (per-IP rate limits) only behind a proxy that sets it. */
   TRUST_PROXY: v.pipe(
     v.optional(v.string(), ""),

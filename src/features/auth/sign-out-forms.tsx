@@ -9,13 +9,13 @@ export function SignOutForms() {
     <div class="sign-out">
       <form action={signOut} method="post">
         <input type="hidden" name="scope" value="local" />
-        <button type="submit" disabled={submission.pending}>
+        <button type="submit" class="button" disabled={submission.pending}>
           Sign out on this device
         </button>
       </form>
       <form action={signOut} method="post">
         <input type="hidden" name="scope" value="global" />
-        <button type="submit" disabled={submission.pending}>
+        <button type="submit" class="button button--danger" disabled={submission.pending}>
           Sign out on all devices
         </button>
       </form>

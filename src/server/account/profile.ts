@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
+import { USERNAME_MISSING, USERNAME_TAKEN } from "~/lib/domain/form-messages";
 import { USERNAME_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
 import { postgresErrorCode } from "~/server/db/errors";
 import { profiles } from "~/server/db/schema";
@@ -7,7 +8,7 @@ import { userAction, userQuery } from "~/server/boundary/server-function";
 import { FormError, parseForm } from "~/server/forms";
 
 const UsernameForm = v.object({
-  username: v.pipe(v.string("Choose a username."), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, USERNAME_RULE_MESSAGE)),
+  username: v.pipe(v.string(USERNAME_MISSING), v.trim(), v.toLowerCase(), v.regex(USERNAME_PATTERN, USERNAME_RULE_MESSAGE)),
 });
 
 export const getAccount = userQuery("getAccount", async ({ claims, read }) => {
@@ -25,7 +26,7 @@ export const updateUsername = userAction("updateUsername", async ({ claims, rls 
   try {
     await rls((tx) => tx.update(profiles).set({ username }).where(eq(profiles.id, claims.sub)));
   } catch (error) {
-    if (postgresErrorCode(error) === "23505") throw new FormError("That username is taken.");
+    if (postgresErrorCode(error) === "23505") throw new FormError(USERNAME_TAKEN);
     throw error;
   }
   return { username };

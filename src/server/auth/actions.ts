@@ -1,6 +1,7 @@
 import { redirect } from "@solidjs/router";
 import type { AuthError } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
+import { PASSWORD_REUSED, PASSWORD_WEAK } from "~/lib/domain/form-messages";
 import { safeNextPath } from "~/lib/safe-redirect";
 import { getSupabaseServerClient } from "~/server/supabase";
 import { serverAction, userAction } from "~/server/boundary/server-function";
@@ -91,7 +92,7 @@ export const signUp = serverAction("signUp", async (form) => {
   });
   if (error) {
     logAuthError("signUp", error);
-    if (error.code === "weak_password") throw new FormError("Choose a stronger password.");
+    if (error.code === "weak_password") throw new FormError(PASSWORD_WEAK);
     if (error.code === "user_already_exists") throw new FormError("Could not sign up with that email. Try signing in.");
     throw new FormError(GENERIC_FAILURE);
   }
@@ -115,8 +116,8 @@ export const updatePassword = userAction("updatePassword", async ({ claims }, fo
   const { error } = await getSupabaseServerClient().auth.updateUser({ password: input.password });
   if (error) {
     logAuthError("updatePassword", error);
-    if (error.code === "same_password") throw new FormError("Choose a password you have not used here.");
-    if (error.code === "weak_password") throw new FormError("Choose a stronger password.");
+    if (error.code === "same_password") throw new FormError(PASSWORD_REUSED);
+    if (error.code === "weak_password") throw new FormError(PASSWORD_WEAK);
     throw new FormError(GENERIC_FAILURE);
   }
   throw redirect("/account?password=updated");

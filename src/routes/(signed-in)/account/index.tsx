@@ -1,10 +1,11 @@
 import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
+import { FormLevelError, TextField } from "~/features/forms/form-field";
 import { getAccount, updateUsername } from "~/features/account/account.api";
-import { FormError, Notice } from "~/features/auth/form-status";
+import { Notice } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
-import { USERNAME_HTML_PATTERN } from "~/lib/domain/username";
+import { USERNAME_HTML_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
 
 export const route = { preload: () => getAccount() } satisfies RouteDefinition;
 
@@ -13,7 +14,7 @@ export default function AccountPage() {
   const account = createAsync(() => getAccount());
   const saving = useSubmission(updateUsername);
   return (
-    <>
+    <div class="page-narrow">
       <Title>Account</Title>
       <h1>Account</h1>
       <Notice when={params.password === "updated"}>Your password was changed.</Notice>
@@ -23,21 +24,36 @@ export default function AccountPage() {
       <Show when={account() && !account()?.usernameSet}>
         <p class="notice">Choose the username other people see.</p>
       </Show>
-      <form action={updateUsername} method="post" class="stack">
-        <label>
-          Username
-          <input name="username" value={account()?.username ?? ""} required pattern={USERNAME_HTML_PATTERN} />
-        </label>
-        <button type="submit" disabled={saving.pending}>
-          {saving.pending ? "Saving…" : "Save username"}
-        </button>
-        <Notice when={saving.result}>Saved.</Notice>
-        <FormError error={saving.error} />
-      </form>
-      <p>
-        <A href="/account/update-password">Change your password</A> · <A href="/account/security">Two-factor sign-in</A>
-      </p>
-      <SignOutForms />
-    </>
+      <section class="card" aria-labelledby="profile">
+        <h2 id="profile">Profile</h2>
+        <form action={updateUsername} method="post" class="form">
+          <TextField
+            id="username"
+            name="username"
+            label="Username"
+            hint={USERNAME_RULE_MESSAGE}
+            value={account()?.username ?? ""}
+            autocomplete="username"
+            required
+            pattern={USERNAME_HTML_PATTERN}
+            error={saving.error}
+          />
+          <FormLevelError error={saving.error} fields={["username"]} />
+          <Notice when={saving.result}>Saved.</Notice>
+          <div class="form-actions">
+            <button type="submit" class="button button--primary" disabled={saving.pending}>
+              {saving.pending ? "Saving…" : "Save username"}
+            </button>
+          </div>
+        </form>
+      </section>
+      <section class="card" aria-labelledby="security">
+        <h2 id="security">Security</h2>
+        <p>
+          <A href="/account/update-password">Change your password</A> · <A href="/account/security">Two-factor sign-in</A>
+        </p>
+        <SignOutForms />
+      </section>
+    </div>
   );
 }

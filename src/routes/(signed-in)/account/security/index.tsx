@@ -11,7 +11,7 @@ export default function SecurityPage() {
   const security = createAsync(() => getSecurity());
   const removing = useSubmission(removeFactor);
   return (
-    <>
+    <div class="page-narrow">
       <Title>Two-factor sign-in</Title>
       <h1>Two-factor sign-in</h1>
       <Notice when={params.added === "1"}>Your authenticator app is set up: sign-ins now ask for its code.</Notice>
@@ -31,7 +31,7 @@ export default function SecurityPage() {
                 {factor.name}
                 <form action={removeFactor} method="post">
                   <input type="hidden" name="factor_id" value={factor.id} />
-                  <button type="submit" disabled={removing.pending}>
+                  <button type="submit" class="button button--danger button--small" disabled={removing.pending}>
                     Remove
                   </button>
                 </form>
@@ -43,8 +43,10 @@ export default function SecurityPage() {
       </Show>
       {/* A GET form, not a link: the router preloads links on hover, and loading that page enrols. */}
       <form action="/account/security/setup" method="get">
-        <button type="submit">Set up an authenticator app</button>
+        <button type="submit" class="button button--primary">
+          Set up an authenticator app
+        </button>
       </form>
-    </>
+    </div>
   );
 }

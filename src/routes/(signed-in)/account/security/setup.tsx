@@ -9,7 +9,7 @@ export default function SetupFactorPage() {
   const enrolment = createAsync(() => startEnrolment());
   const confirming = useSubmission(confirmFactor);
   return (
-    <>
+    <div class="page-narrow">
       <Title>Set up an authenticator app</Title>
       <h1>Set up an authenticator app</h1>
       <Show when={enrolment()?.problem}>
@@ -27,11 +27,13 @@ export default function SetupFactorPage() {
             <p>
               Key: <code class="totp-secret">{started().secret}</code>
             </p>
-            <form action={confirmFactor} method="post" class="stack">
+            <form action={confirmFactor} method="post" class="form card">
               <input type="hidden" name="factor_id" value={started().factorId} />
-              <label>
-                Code from the app
+              <div class="field">
+                <label for="setup-code">Code from the app</label>
                 <input
+                  id="setup-code"
+                  class="input"
                   name="code"
                   inputmode="numeric"
                   autocomplete="one-time-code"
@@ -39,8 +41,8 @@ export default function SetupFactorPage() {
                   maxlength={8}
                   required
                 />
-              </label>
-              <button type="submit" disabled={confirming.pending}>
+              </div>
+              <button type="submit" class="button button--primary" disabled={confirming.pending}>
                 {confirming.pending ? "Checking…" : "Turn on two-factor sign-in"}
               </button>
               <FormError error={confirming.error} />
@@ -51,6 +53,6 @@ export default function SetupFactorPage() {
       <p>
         <a href="/account/security">Back</a>
       </p>
-    </>
+    </div>
   );
 }
