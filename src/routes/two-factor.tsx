@@ -1,4 +1,5 @@
 import { Title } from "~/components/page-title";
+import { CodeField } from "~/features/account/code-field";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { FormError } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
@@ -25,19 +26,7 @@ export default function SecondFactorPage() {
       </p>
       <form action={verifySignInCode} method="post" class="form card">
         <input type="hidden" name="next" value={nextOf(params)} />
-        <div class="field">
-          <label for="sign-in-code">Code</label>
-          <input
-            id="sign-in-code"
-            class="input"
-            name="code"
-            inputmode="numeric"
-            autocomplete="one-time-code"
-            pattern="[0-9 ]{6,8}"
-            maxlength={8}
-            required
-          />
-        </div>
+        <CodeField id="sign-in-code" label="Code" />
         <button type="submit" class="button button--primary" disabled={verifying.pending}>
           {verifying.pending ? "Checking…" : "Continue"}
         </button>

@@ -1,4 +1,5 @@
 import { Title } from "~/components/page-title";
+import { CodeField } from "~/features/account/code-field";
 import { createAsync, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { confirmFactor, startEnrolment } from "~/features/account/security.api";
@@ -29,19 +30,7 @@ export default function SetupFactorPage() {
             </p>
             <form action={confirmFactor} method="post" class="form card">
               <input type="hidden" name="factor_id" value={started().factorId} />
-              <div class="field">
-                <label for="setup-code">Code from the app</label>
-                <input
-                  id="setup-code"
-                  class="input"
-                  name="code"
-                  inputmode="numeric"
-                  autocomplete="one-time-code"
-                  pattern="[0-9 ]{6,8}"
-                  maxlength={8}
-                  required
-                />
-              </div>
+              <CodeField id="setup-code" label="Code from the app" />
               <button type="submit" class="button button--primary" disabled={confirming.pending}>
                 {confirming.pending ? "Checking…" : "Turn on two-factor sign-in"}
               </button>
