@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { AppClient } from "../fixtures/app-client.ts";
 import { createFeedUser, feedDatabase, type FeedUser } from "../fixtures/feed-users.ts";
-import { builtServerFunctions, callServerFunction, type ServerFunction } from "../fixtures/server-functions.ts";
+import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
 
 /** /messages/direct over HTTP, as a browser without JavaScript and as the page's RPC calls. */
 
 const sql = feedDatabase();
 afterAll(() => sql.end());
 
-let functions: ServerFunction[] = [];
-beforeAll(async () => {
-  functions = await builtServerFunctions();
-});
-
-function fn(name: string): ServerFunction {
-  const found = functions.find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`no server function ${name} in the build`);
-  return found;
-}
+const fn = useServerFunctions();
 
 async function as(user: FeedUser): Promise<AppClient> {
   const client = new AppClient();

@@ -10,6 +10,7 @@ import {
   feedOrder,
   type FeedUser,
   insertMessages,
+  unique,
 } from "../fixtures/feed-users.ts";
 
 /**
@@ -19,10 +20,6 @@ import {
  */
 
 const sql = feedDatabase();
-
-function unique(text: string): string {
-  return `${text} ${Math.random().toString(36).slice(2, 10)}`;
-}
 
 async function httpClient(user: FeedUser): Promise<AppClient> {
   const client = new AppClient();

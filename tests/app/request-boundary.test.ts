@@ -1,34 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { flashOf } from "../fixtures/auth-flows.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
-import {
-  builtServerFunctions,
-  callServerFunction,
-  exposedText,
-  leaksIn,
-  type ServerFunction,
-} from "../fixtures/server-functions.ts";
+import { callServerFunction, exposedText, leaksIn, useServerFunctions } from "../fixtures/server-functions.ts";
 import { readSession, sessionCookieName, signWithBackendKey, writeSession } from "../fixtures/session-tokens.ts";
 
 const PASSWORD = "boundary-password-1";
 const sql = postgres(inject("appDatabaseUrl"), { max: 1, onnotice: () => undefined });
 afterAll(() => sql.end());
 
-let functions: ServerFunction[] = [];
-beforeAll(async () => {
-  functions = await builtServerFunctions();
-});
-
-function fn(name: string): ServerFunction {
-  const found = functions.find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`no server function ${name} in the build`);
-  return found;
-}
+const fn = useServerFunctions();
 
 async function signedIn(page = "/account"): Promise<AppClient> {
   const email = uniqueEmail("boundary");

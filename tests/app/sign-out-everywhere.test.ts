@@ -1,23 +1,14 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
-import { builtServerFunctions, callServerFunction, type ServerFunction } from "../fixtures/server-functions.ts";
+import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
 
 const PASSWORD = "everywhere-password-1";
 /** The middleware rereads the session revocation version at most this often (ADR 0035). */
 const REVOCATION_CHECK_MS = 1_000;
 
-let functions: ServerFunction[] = [];
-beforeAll(async () => {
-  functions = await builtServerFunctions();
-});
-
-function fn(name: string): ServerFunction {
-  const found = functions.find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`no server function ${name} in the build`);
-  return found;
-}
+const fn = useServerFunctions();
 
 /** Another request from the same device: the same cookies, sent again. */
 function sameDevice(client: AppClient): AppClient {

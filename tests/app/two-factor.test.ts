@@ -5,7 +5,7 @@ import { adminClient, createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { flashOf, openVerifyLink, sessionSetCookies, submitForm, visibleText, withAppDatabase } from "../fixtures/auth-flows.ts";
 import { linkIn, uniqueEmail, waitForMail } from "../fixtures/mailbox.ts";
-import { builtServerFunctions, callServerFunction, exposedText, type ServerFunction } from "../fixtures/server-functions.ts";
+import { callServerFunction, exposedText, useServerFunctions } from "../fixtures/server-functions.ts";
 import { readSession } from "../fixtures/session-tokens.ts";
 import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
 import { enrolTotp } from "../fixtures/two-factor.ts";
@@ -21,16 +21,7 @@ const PASSWORD = "two-factor-password-1";
 const WRONG_CODE = "That code is not right. Enter the current 6-digit code from your authenticator app.";
 const browser = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
 
-let functions: ServerFunction[];
-beforeAll(async () => {
-  functions = await builtServerFunctions();
-});
-
-function serverFunction(name: string, kind: ServerFunction["kind"]): ServerFunction {
-  const found = functions.find((fn) => fn.name === name && fn.kind === kind);
-  if (!found) throw new Error(`no ${kind} ${name} in the build`);
-  return found;
-}
+const serverFunction = useServerFunctions();
 
 /** Where a response redirects, as a path (no-JS action redirects are absolute URLs). */
 function locationOf(response: Response): string | null {

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
-import { createFeedUser, feedDatabase, feedOrder, type FeedUser, insertMessages } from "../fixtures/feed-users.ts";
+import { createFeedUser, feedDatabase, feedOrder, type FeedUser, insertMessages, unique } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { messageItem, openLiveFeed, shownIds, waitForMessage, waitUntil, WAIT_MS } from "./feed-page.ts";
 
@@ -10,10 +10,6 @@ afterAll(() => sql.end());
 const TEST_TIMEOUT = 60_000;
 /** FEED_PAGE_SIZE: the messages one page of the feed holds. */
 const PAGE = 50;
-
-function unique(text: string): string {
-  return `${text} ${Math.random().toString(36).slice(2, 10)}`;
-}
 
 /** The feed's scroll box: scrollTop is 0 at the bottom and negative above it (a reversed column). */
 async function scrollState(page: Page): Promise<{ top: number; height: number; client: number }> {

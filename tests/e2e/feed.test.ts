@@ -9,6 +9,7 @@ import {
   feedOrder,
   type FeedUser,
   insertMessages,
+  unique,
 } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import {
@@ -36,10 +37,6 @@ afterAll(() => sql.end());
 
 /** Several contexts sign in per test: more than the project's default 30 s. */
 const TEST_TIMEOUT = 60_000;
-
-function unique(text: string): string {
-  return `${text} ${Math.random().toString(36).slice(2, 10)}`;
-}
 
 /** Marks the current document: the mark is lost on any reload or full navigation. */
 async function markDocument(page: Page): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
-import { createFeedUser, feedDatabase } from "../fixtures/feed-users.ts";
+import { createFeedUser, feedDatabase, unique } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import {
   messageItem,
@@ -18,10 +18,6 @@ const sql = feedDatabase();
 afterAll(() => sql.end());
 
 const TEST_TIMEOUT = 60_000;
-
-function unique(text: string): string {
-  return `${text} ${Math.random().toString(36).slice(2, 10)}`;
-}
 
 /** How many rows each id has in the database, and the ids in the order the server stored them. */
 async function stored(ids: string[]): Promise<{ counts: number[]; order: string[] }> {
