@@ -21,18 +21,13 @@ import { createRemoteJWKSet, decodeJwt, importJWK, type JWK, jwtVerify, SignJWT 
 import { manyUserCookies } from "./support/app.ts";
 import { alternate, median, report } from "./support/report.ts";
 import { log, main, options } from "./support/run.ts";
-import { startStack } from "./support/stack.ts";
+import { appEnv, startStack } from "./support/stack.ts";
 
 const opts = options({ rounds: 5, duration: 1, warmup: 1, only: "", users: 8000 });
 
 await main(240, async () => {
   const stack = await startStack(1);
-  const env = {
-    VITE_SUPABASE_URL: stack.backend.apiUrl,
-    VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
-    DATABASE_URL: stack.rlsUrl,
-    ADMIN_DATABASE_URL: stack.adminUrl,
-  };
+  const env = appEnv(stack);
   Object.assign(process.env, env);
   // The app's modules, loaded after the environment is in place (serverEnv() reads it once).
   const { updateSession } = await import("../src/server/auth/session.ts");

@@ -26,7 +26,7 @@ import postgres from "postgres";
 import { manyUserCookies } from "./support/app.ts";
 import { alternate, median, pairedRatio, report } from "./support/report.ts";
 import { children, log, main, onCleanup, options, root } from "./support/run.ts";
-import { startStack } from "./support/stack.ts";
+import { appEnv, startStack } from "./support/stack.ts";
 
 const opts = options({ rounds: 7, duration: 1, warmup: 1, users: 8000, inFlight: 20 });
 
@@ -73,12 +73,7 @@ function startWorker(cwd: string): Worker {
 
 await main(420, async () => {
   const stack = await startStack(1);
-  const env = {
-    VITE_SUPABASE_URL: stack.backend.apiUrl,
-    VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
-    DATABASE_URL: stack.rlsUrl,
-    ADMIN_DATABASE_URL: stack.adminUrl,
-  };
+  const env = appEnv(stack);
   const { sessionCookieName } = await import("../src/server/auth/session-cookies.ts");
   const response = await fetch(`${stack.backend.apiUrl}/auth/v1/token?grant_type=password`, {
     method: "POST",

@@ -8,7 +8,7 @@ import { combineChunks, createChunks, stringFromBase64URL, stringToBase64URL } f
 import { decodeJwt, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
 import postgres from "postgres";
 import { children, onCleanup } from "./run.ts";
-import type { Stack } from "./stack.ts";
+import { appEnv, type Stack } from "./stack.ts";
 
 export interface AppProcess {
   url: string;
@@ -37,10 +37,7 @@ export async function startApp(
         NODE_ENV: "production",
         HOST: "127.0.0.1",
         PORT: String(port),
-        VITE_SUPABASE_URL: stack.backend.apiUrl,
-        VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
-        DATABASE_URL: stack.rlsUrl,
-        ADMIN_DATABASE_URL: stack.adminUrl,
+        ...appEnv(stack),
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

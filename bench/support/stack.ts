@@ -21,6 +21,16 @@ export interface Stack {
   jwksOverride: { keys: unknown[] } | null;
 }
 
+/** The app's environment for this stack: its API, key and the two database logins. */
+export function appEnv(stack: Stack): Record<string, string> {
+  return {
+    VITE_SUPABASE_URL: stack.backend.apiUrl,
+    VITE_SUPABASE_PUBLISHABLE_KEY: stack.backend.publishableKey,
+    DATABASE_URL: stack.rlsUrl,
+    ADMIN_DATABASE_URL: stack.adminUrl,
+  };
+}
+
 export const JWKS_PATH = "GET /auth/v1/.well-known/jwks.json";
 
 /** The stack tests/setup/app.ts starts (startLocalApp), with its auth requests counted. */
