@@ -49,3 +49,44 @@ export function clientChunks(id: string): string | undefined {
   if (/\/src\/(components\/|features\/auth\/auth\.api\.ts)/.test(path)) return "framework";
   return undefined;
 }
+
+const ROUTE_TABLE = "vinxi/routes";
+const START_ROUTES = "@solidjs/start/dist/router/routes.js";
+const API_MATCHER_START = 'import { createRouter } from "radix3";';
+const API_MATCHER_EXPORT = "export function matchAPIRoute(";
+const BUILD_IMPORT = /"build":\(\) => import\('[^']*'\),/g;
+const FILE_PATH = /,"filePath":"[^"]*"/g;
+
+/**
+ * What the browser's route table carries that only the server uses (~2 KB gzip on every page):
+ * - SolidStart's `routes.js` builds a radix3 matcher of the API routes at import time; only the
+ *   server's request handler calls it, but a top-level call cannot be tree-shaken.
+ * - vinxi's generated table gives each page a `build: () => import(route)` (Rollup then writes
+ *   every route's preload list into the entry) and its `filePath`. The browser loads a route
+ *   through `import`, from the manifest, and the routes are Rollup inputs of their own, so the
+ *   chunks and the manifest come out the same without them.
+ * Each rewrite checks it found what it expects and fails the build otherwise.
+ */
+export function browserRouteTable(): Plugin {
+  return {
+    name: "browser-route-table",
+    transform(code, id) {
+      const path = id.replace(/\\/g, "/");
+      if (path === ROUTE_TABLE) {
+        const pages = code.split('"$component":').length - 1;
+        const rewritten = code.replace(BUILD_IMPORT, "").replace(FILE_PATH, "");
+        if (pages === 0 || rewritten.split('"$component":').length - 1 !== pages || /"build":|"filePath":/.test(rewritten)) {
+          throw new Error(`browserRouteTable: ${ROUTE_TABLE} is not shaped as expected; update config/client-bundle.ts`);
+        }
+        return { code: rewritten, map: null };
+      }
+      if (!path.endsWith(START_ROUTES)) return null;
+      const matcherAt = code.indexOf(API_MATCHER_EXPORT);
+      // The matcher must be the file's last export: everything from it to the end goes.
+      if (code.split(API_MATCHER_START).length !== 2 || matcherAt < 0 || code.slice(matcherAt).split(/\bexport\b/).length !== 2) {
+        throw new Error(`browserRouteTable: ${START_ROUTES} is not shaped as expected; update config/client-bundle.ts`);
+      }
+      return { code: code.slice(0, matcherAt).replace(API_MATCHER_START, ""), map: null };
+    },
+  };
+}

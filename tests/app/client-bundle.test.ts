@@ -113,6 +113,17 @@ describe("what a page loads up front (the client build's manifest)", () => {
     expect(lazy.some((key) => text(manifest[key]?.file ?? "").includes(SEROVAL))).toBe(true);
   });
 
+  it("the browser's route table leaves out what only the server uses: the API route matcher, build imports, file paths", () => {
+    const files = upFront("index.tsx");
+    // radix3's router state (property names survive minification), vinxi's build-time route import, the route files.
+    for (const needle of ["staticRoutesMap", /\bfilePath:/, /\bbuild:\(\)=>/]) {
+      expect(
+        files.filter((file) => (typeof needle === "string" ? text(file).includes(needle) : needle.test(text(file)))),
+        String(needle),
+      ).toEqual([]);
+    }
+  });
+
   it("are served precompressed", async () => {
     const [file] = upFront("index.tsx").filter((name) => name.includes("framework"));
     expect(file).toBeDefined();
