@@ -72,6 +72,23 @@ export default tseslint.config(
     },
   },
   {
+    // One character above U+00FF anywhere in a page turns V8's whole server-rendered HTML string
+    // into two bytes per character: every later slice, search and the UTF-8 encoding of the
+    // response then take the slow path (~0.5 ms of CPU for the feed page, bench/README.md T5).
+    // The app's own text keeps the page one-byte; user content is what it is.
+    files: ["src/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...["Literal[value=%s]", "TemplateElement[value.cooked=%s]", "JSXText[value=%s]"].map((selector) => ({
+          selector: selector.replace("%s", "/[^\\u0000-\\u00ff]/"),
+          message:
+            "App text stays within Latin-1 ('...' for an ellipsis, ASCII quotes and dashes): one wider character makes the whole server-rendered page a two-byte string.",
+        })),
+      ],
+    },
+  },
+  {
     plugins: { local: { rules: { "import-boundaries": importBoundaries } } },
     rules: { "local/import-boundaries": ["error", { boundaries }] },
   },

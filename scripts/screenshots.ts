@@ -68,6 +68,13 @@ async function shoot(browser: Browser, baseURL: string, storageState: Awaited<Re
           const name = `${fileName(appPage.path)}${signedIn && appPage.access === "public" ? "-signed-in" : ""}-${viewport.name}-${colorScheme}.png`;
           await page.screenshot({ path: join(OUT, name) });
           console.log(`docs/screenshots/${name}`);
+          if (appPage.path === "/messages") {
+            // The editor of alice's own message, opened as a click opens it.
+            await page.getByRole("link", { name: "Edit" }).first().click();
+            const editing = `messages-editing-${viewport.name}-${colorScheme}.png`;
+            await page.screenshot({ path: join(OUT, editing) });
+            console.log(`docs/screenshots/${editing}`);
+          }
           if (viewport.name === "phone" && signedIn && appPage.path === "/") {
             await page.getByText("Menu", { exact: true }).click();
             const menu = `menu-open-phone-${colorScheme}.png`;

@@ -20,7 +20,7 @@ export function ErrorPage(props: { error: unknown }) {
       <Switch>
         <Match when={status() === 403}>
           <Title error>Not allowed</Title>
-          <h1>You can’t open this page</h1>
+          <h1>You can't open this page</h1>
           <p>{message()}</p>
           <p>
             <a href="/">Back to the home page</a>

@@ -25,7 +25,7 @@ export default function ForgotPasswordPage() {
         <Notice when={submission.result}>If that address has an account, a reset link is on its way.</Notice>
         <div class="form-actions">
           <button type="submit" class="button button--primary" disabled={submission.pending}>
-            {submission.pending ? "Sending…" : "Send reset link"}
+            {submission.pending ? "Sending..." : "Send reset link"}
           </button>
           <a href="/login">Back to sign in</a>
         </div>

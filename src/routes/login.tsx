@@ -54,7 +54,7 @@ export default function LoginPage() {
           <FormLevelError error={signingIn.error} fields={["email", "password"]} />
           <div class="form-actions">
             <button type="submit" class="button button--primary" disabled={signingIn.pending}>
-              {signingIn.pending ? "Signing in…" : "Sign in"}
+              {signingIn.pending ? "Signing in..." : "Sign in"}
             </button>
             <a href="/forgot-password">Forgot your password?</a>
           </div>
@@ -78,7 +78,7 @@ export default function LoginPage() {
           <Notice when={sending.result}>If that address has an account, a sign-in link is on its way.</Notice>
           <div class="form-actions">
             <button type="submit" class="button" disabled={sending.pending}>
-              {sending.pending ? "Sending…" : "Email me a link"}
+              {sending.pending ? "Sending..." : "Email me a link"}
             </button>
           </div>
         </form>

@@ -39,7 +39,7 @@ export default function SignUpPage() {
             <FormLevelError error={submission.error} fields={["email", "password"]} />
             <div class="form-actions">
               <button type="submit" class="button button--primary" disabled={submission.pending}>
-                {submission.pending ? "Creating…" : "Create account"}
+                {submission.pending ? "Creating..." : "Create account"}
               </button>
             </div>
           </form>

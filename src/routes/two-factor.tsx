@@ -28,7 +28,7 @@ export default function SecondFactorPage() {
         <input type="hidden" name="next" value={nextOf(params)} />
         <CodeField id="sign-in-code" label="Code" />
         <button type="submit" class="button button--primary" disabled={verifying.pending}>
-          {verifying.pending ? "Checking…" : "Continue"}
+          {verifying.pending ? "Checking..." : "Continue"}
         </button>
         <FormError error={verifying.error} />
       </form>

@@ -41,7 +41,7 @@ describe("/account", () => {
     expect(flashOf(taken)).toMatchObject({ error: true, result: "That username is taken." });
     for (const bad of ["ab", "has space", "x".repeat(33), "émile"]) {
       const refused = await client.submit("/account", "updateUsername", { username: bad });
-      expect(flashOf(refused)).toMatchObject({ error: true, result: "Use 3–32 lowercase letters, digits or underscores." });
+      expect(flashOf(refused)).toMatchObject({ error: true, result: "Use 3 to 32 lowercase letters, digits or underscores." });
     }
     expect((await username(id))?.username).toBe(wanted);
   });

@@ -140,7 +140,7 @@ describe("live feed over the wire (app actions → Realtime → supabase-js subs
     await send(client, { id, body: unique("draft") });
     await Promise.all(subscribers.map((subscriber) => subscriber.waitFor(id, "INSERT")));
     const edited = unique("final");
-    expect((await client.submit("/messages", "editMessage", { id, body: edited })).status).toBeLessThan(400);
+    expect((await client.submit(`/messages?edit=${id}`, "editMessage", { id, body: edited })).status).toBeLessThan(400);
     await settle(subscribers, author.id);
     for (const subscriber of subscribers) {
       expect(eventsFor(subscriber, id), subscriber.name).toEqual(["INSERT", "UPDATE"]);

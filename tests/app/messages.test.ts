@@ -133,9 +133,41 @@ describe("/messages", () => {
       expect(item, `tombstone of ${id}`).not.toBeNull();
       expect(item?.[1]).toContain("This message was removed.");
       expect(item?.[1]).not.toContain("<form");
+      expect(item?.[1]).not.toContain("<button");
     }
     expect(body).not.toContain("mine to delete");
     expect(body).not.toContain("a moderator deletes this");
+  });
+
+  it("edits without JavaScript on the ?edit= page; the feed itself carries one delete form and no editor", async () => {
+    const bob = await as("bob@example.com");
+    const ids = [randomUUID(), randomUUID()];
+    for (const id of ids) await send(bob, { id, body: `draft ${id}` });
+
+    const feed = (await bob.follow("/messages")).body;
+    expect(feed.match(/--deleteMessage_action/g)?.length).toBe(1);
+    expect(feed).not.toContain("--editMessage_action");
+    for (const id of ids) {
+      expect(feed).toContain(`href="/messages?edit=${id}"`);
+      expect(feed).toMatch(new RegExp(`<button[^>]*form="[^"]+"[^>]*name="id"[^>]*value="${id}"`));
+    }
+
+    const [target, untouched] = ids as [string, string];
+    const page = `/messages?edit=${target}`;
+    const editing = (await bob.follow(page)).body;
+    expect(editing.match(/--editMessage_action/g)?.length).toBe(1);
+    expect(editing).toMatch(new RegExp(`<textarea[^>]*name="body"[^>]*>draft ${target}</textarea>`));
+    expect(editing).not.toContain(`>draft ${untouched}</textarea>`);
+
+    const saved = await bob.submit(page, "editMessage", { id: target, body: `final ${target}` });
+    expect(saved.status).toBe(302);
+    const back = await bob.follow(saved.headers.get("location") ?? "");
+    expect(back.url.pathname + back.url.search).toBe(page);
+    expect(back.body).toContain(`final ${target}`);
+    // The page it comes back to shows the saved message with its editor closed.
+    expect(back.body).not.toContain("--editMessage_action");
+    const [row] = await sql`select body, edited_at is not null as edited from public.messages where id = ${target}`;
+    expect(row).toEqual({ body: `final ${target}`, edited: true });
   });
 
   it("pages back through older messages by (created_at, id)", async () => {

@@ -110,7 +110,7 @@ describe("user messages reach the user exactly (issue 11, item 3)", () => {
     const call = await callServerFunction(client, fn("updateUsername"), { form }, { referer: `${client.base}/account` });
     expect(call.response.status).toBe(200);
     expect(call.response.headers.get("x-error")).toBe("true");
-    expect(errorMessage(call.value)).toBe("Use 3–32 lowercase letters, digits or underscores.");
+    expect(errorMessage(call.value)).toBe("Use 3 to 32 lowercase letters, digits or underscores.");
   });
 });
 

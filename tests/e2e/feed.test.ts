@@ -177,13 +177,22 @@ describeInBrowser("live message feed in a real browser", () => {
 
       const edited = unique("second draft");
       const item = messageItem(a.page, id);
-      await item.locator("details.edit summary").click();
-      await item.locator('details.edit textarea[name="body"]').fill(edited);
-      await item.locator("details.edit").getByRole("button", { name: "Save" }).click();
+      await item.getByRole("link", { name: "Edit" }).click();
+      expect(await a.page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("body");
+      await item.locator('form.edit textarea[name="body"]').fill(edited);
+      await item.locator("form.edit").getByRole("button", { name: "Save" }).click();
 
       await waitForMessage(b.page, id, edited);
       expect(await messageItem(b.page, id).locator(".meta").textContent()).toContain("edited");
       await waitForMessage(a.page, id, edited);
+      // Saved: the editor closes in place and focus goes to the feed; Escape cancels another edit
+      // and gives focus back to that message's Edit link.
+      await item.locator("form.edit").waitFor({ state: "detached" });
+      expect(await a.page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("feed-scroll");
+      await item.getByRole("link", { name: "Edit" }).click();
+      await a.page.keyboard.press("Escape");
+      await item.locator("form.edit").waitFor({ state: "detached" });
+      expect(await a.page.evaluate(() => document.activeElement?.textContent)).toBe("Edit");
       for (const page of [a.page, b.page]) {
         expect(await isSameDocument(page)).toBe(true);
         expect(await counts(page, id)).toEqual({ now: 1, max: 1 });

@@ -54,7 +54,7 @@ describeInBrowser("presence and typing in a real browser", () => {
   );
 
   it(
-    "in a conversation one participant sees '<name> is typing…' while the other types, gone soon after they stop; a third user's sockets never carry it",
+    "in a conversation one participant sees '<name> is typing...' while the other types, gone soon after they stop; a third user's sockets never carry it",
     async () => {
       const [tia, tom, third] = await Promise.all([createFeedUser("ptia"), createFeedUser("ptom"), createFeedUser("pout")]);
       const t1 = await signedInPage(tia, `/messages/direct/${tom.username}`);
@@ -65,7 +65,7 @@ describeInBrowser("presence and typing in a real browser", () => {
       expect(await typingNotice(t2.page)).toBe("");
 
       await t1.page.getByRole("textbox", { name: `Message to ${tom.username}` }).pressSequentially("hello there", { delay: 30 });
-      await waitUntil(async () => (await typingNotice(t2.page)) === `${tia.username} is typing…`, "tom to see tia typing");
+      await waitUntil(async () => (await typingNotice(t2.page)) === `${tia.username} is typing...`, "tom to see tia typing");
       // The typer does not see their own notice.
       expect(await typingNotice(t1.page)).toBe("");
       await waitUntil(async () => (await typingNotice(t2.page)) === "", "the notice to go away after tia stopped");

@@ -1,9 +1,9 @@
 import type { ConnectionState } from "./live-feed";
 
 const labels: Record<ConnectionState, string> = {
-  connecting: "Connecting…",
+  connecting: "Connecting...",
   live: "Live",
-  reconnecting: "Reconnecting…",
+  reconnecting: "Reconnecting...",
   offline: "Offline",
 };
 

@@ -66,7 +66,7 @@ export function joinLiveChannel(
     if (known) return known;
     const found = await getUsernames([id]);
     feed.setNames(found);
-    return found[id] ?? "…";
+    return found[id] ?? "...";
   }
 
   /** Names of users present on the topic, asked for in as few requests as the server allows. */
@@ -91,7 +91,7 @@ export function joinLiveChannel(
       {
         id: row.id,
         authorId: row.author_id,
-        authorName: authorName ?? "…",
+        authorName: authorName ?? "...",
         recipientId: row.recipient_id,
         recipientName,
         isAnnouncement: row.is_announcement,
@@ -140,7 +140,7 @@ export function joinLiveChannel(
         const show = () =>
           feed.setOnline(
             Object.keys(joined.presenceState())
-              .map((id) => ({ id, name: knownName(id) ?? "…" }))
+              .map((id) => ({ id, name: knownName(id) ?? "..." }))
               .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
           );
         joined.on("presence", { event: "sync" }, () => {

@@ -1,5 +1,5 @@
-import { useSubmission } from "@solidjs/router";
-import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
+import { useLocation, useSubmission } from "@solidjs/router";
+import { createEffect, createSignal, createUniqueId, For, on, onCleanup, onMount, Show } from "solid-js";
 import { isServer } from "solid-js/web";
 import { FormError } from "~/features/auth/form-status";
 import { type FeedMessage, initials, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
@@ -24,6 +24,12 @@ export interface OlderMessages {
  * up when new messages arrive below, offers the "new messages" pill and loads older pages. Times
  * are written by the server (hydration keeps its text) and from then on by ./feed-view, against
  * the reader's clock and in their time zone: the browser bundle needs no time formatting up front.
+ *
+ * A message carries no form of its own: every Delete button submits the list's one delete form
+ * (the `form` attribute, with the message id as the button's value), and Edit is a link to the
+ * same page with `?edit=<id>`, which renders that one message's editor (with JavaScript the click
+ * opens it in place). Two forms per own message with the text copied into a textarea were a
+ * quarter of the feed page's HTML and of its server rendering time (bench/README.md, T5).
  */
 export function MessageList(props: {
   messages: FeedMessage[];
@@ -37,6 +43,43 @@ export function MessageList(props: {
 }) {
   const editing = useSubmission(editMessage);
   const deleting = useSubmission(deleteMessage);
+  const location = useLocation();
+  const deleteForm = createUniqueId();
+  // A no-JS save comes back to the ?edit= page it was sent from, with its result: closed then.
+  const [editingId, setEditingId] = createSignal(editing.result ? undefined : editTarget(location.search));
+  createEffect(
+    on(
+      () => editing.result,
+      (result) => result && closeEditor(true),
+      { defer: true },
+    ),
+  );
+
+  /** The current page with `?edit=` set (an id) or removed (undefined). */
+  function editHref(id: string | undefined) {
+    const search = new URLSearchParams(location.search);
+    if (id) search.set("edit", id);
+    else search.delete("edit");
+    const query = search.toString();
+    return query ? `${location.pathname}?${query}` : location.pathname;
+  }
+
+  function openEditor(id: string) {
+    editing.clear();
+    setEditingId(id);
+    list?.querySelector<HTMLElement>(`[data-message-id="${id}"] textarea`)?.focus();
+  }
+
+  /**
+   * A cancelled editor gives focus back to its Edit link. A saved one gives it to the feed: the
+   * saved message is redrawn when its change comes back live, so its own link would not keep it.
+   */
+  function closeEditor(saved: boolean) {
+    const closing = editingId();
+    setEditingId(undefined);
+    if (saved) scroller?.focus({ preventScroll: true });
+    else list?.querySelector<HTMLElement>(`[data-message-id="${closing}"] .message-actions a`)?.focus();
+  }
   const [unseen, setUnseen] = createSignal(0);
   const [olderFailed, setOlderFailed] = createSignal(false);
   // Only the browser ever has messages being sent, so their list is loaded after mount.
@@ -83,6 +126,7 @@ export function MessageList(props: {
   return (
     <div class="feed">
       <FormError error={editing.error ?? deleting.error} />
+      <form id={deleteForm} action={deleteMessage} method="post" hidden />
       <div
         ref={scroller}
         class="feed-scroll"
@@ -104,7 +148,7 @@ export function MessageList(props: {
                   }}
                   data-testid="older"
                 >
-                  {older().loading ? "Loading older messages…" : "Older messages"}
+                  {older().loading ? "Loading older messages..." : "Older messages"}
                 </a>
                 <Show when={olderFailed()}> Could not load them; try again.</Show>
               </p>
@@ -135,7 +179,7 @@ export function MessageList(props: {
                           <span class="visually-hidden"> (online)</span>
                         </span>
                       </Show>
-                      <Show when={message.recipientName}> → {message.recipientName}</Show>
+                      <Show when={message.recipientName}>{(name) => <span class="recipient">{name()}</span>}</Show>
                       <time
                         datetime={message.createdAt}
                         title={isServer ? `${message.createdAt.slice(0, 19).replace("T", " ")} UTC` : undefined}
@@ -155,25 +199,61 @@ export function MessageList(props: {
                         <p class="status" data-status="sent">
                           Sent
                         </p>
-                        <details class="edit">
-                          <summary>Edit</summary>
-                          <form action={editMessage} method="post">
-                            <input type="hidden" name="id" value={message.id} />
-                            <textarea name="body" required maxlength={MESSAGE_MAX_LENGTH} aria-label="Edited message">
-                              {message.body}
-                            </textarea>
-                            <button type="submit" class="button button--primary">
+                      </Show>
+                      <Show
+                        when={message.authorId === props.me && editingId() === message.id}
+                        fallback={
+                          <Show when={message.authorId === props.me || (props.isModerator && !message.recipientId)}>
+                            <p class="message-actions">
+                              <Show when={message.authorId === props.me}>
+                                <a
+                                  href={editHref(message.id)}
+                                  onClick={(event) => {
+                                    event.preventDefault();
+                                    openEditor(message.id);
+                                  }}
+                                >
+                                  Edit
+                                </a>
+                              </Show>
+                              <button type="submit" form={deleteForm} name="id" value={message.id}>
+                                Delete
+                              </button>
+                            </p>
+                          </Show>
+                        }
+                      >
+                        <form
+                          action={editMessage}
+                          method="post"
+                          class="edit"
+                          onKeyDown={(event) => event.key === "Escape" && closeEditor(false)}
+                        >
+                          <input type="hidden" name="id" value={message.id} />
+                          <textarea
+                            class="input"
+                            name="body"
+                            required
+                            maxlength={MESSAGE_MAX_LENGTH}
+                            aria-label="Edited message"
+                            autofocus
+                          >
+                            {message.body}
+                          </textarea>
+                          <span class="edit__buttons">
+                            <button type="submit" class="button button--primary button--small">
                               Save
                             </button>
-                          </form>
-                        </details>
-                      </Show>
-                      <Show when={message.authorId === props.me || (props.isModerator && !message.recipientId)}>
-                        <form action={deleteMessage} method="post" class="inline">
-                          <input type="hidden" name="id" value={message.id} />
-                          <button type="submit" class="button button--ghost">
-                            Delete
-                          </button>
+                            <a
+                              href={editHref(undefined)}
+                              onClick={(event) => {
+                                event.preventDefault();
+                                closeEditor(false);
+                              }}
+                            >
+                              Cancel
+                            </a>
+                          </span>
                         </form>
                       </Show>
                     </Show>
@@ -192,9 +272,14 @@ export function MessageList(props: {
       </div>
       <Show when={unseen() > 0}>
         <button type="button" class="button button--primary new-messages" onClick={scrollToBottom} data-testid="new-messages">
-          {unseen() === 1 ? "1 new message" : `${unseen()} new messages`} ↓
+          {unseen() === 1 ? "1 new message" : `${unseen()} new messages`}
         </button>
       </Show>
     </div>
   );
+}
+
+/** The message id in a page's `?edit=`, if there is one. */
+function editTarget(search: string): string | undefined {
+  return new URLSearchParams(search).get("edit") ?? undefined;
 }

@@ -20,9 +20,9 @@ export function describeOutbox(online: boolean, state: ConnectionState, waiting:
     !online || state === "offline"
       ? "You are offline."
       : state === "reconnecting"
-        ? "Reconnecting…"
+        ? "Reconnecting..."
         : waiting > 0
-          ? "Connecting…"
+          ? "Connecting..."
           : "";
   if (!reason) return "";
   const count = waiting === 1 ? "1 message waits" : `${waiting} messages wait`;

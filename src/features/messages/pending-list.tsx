@@ -3,7 +3,7 @@ import type { OutboxEntry } from "./outbox";
 
 const statusText: Record<OutboxEntry["status"], string> = {
   waiting: "Waiting to send",
-  sending: "Sending…",
+  sending: "Sending...",
   sent: "Sent",
   failed: "Not sent",
 };
@@ -15,7 +15,7 @@ export function PendingList(props: { entries: OutboxEntry[]; onRetry?: (id: stri
       {(message) => (
         <li class="message pending own" data-message-id={message.id} data-status={message.status}>
           <span class="avatar" aria-hidden="true">
-            …
+            ...
           </span>
           <div class="message-main">
             <p class="meta">

@@ -4,7 +4,7 @@ import { Show } from "solid-js";
 export function TypingNotice(props: { name: string | null }) {
   return (
     <p class="typing" aria-live="polite" data-testid="typing">
-      <Show when={props.name}>{(name) => `${name()} is typing…`}</Show>
+      <Show when={props.name}>{(name) => `${name()} is typing...`}</Show>
     </p>
   );
 }

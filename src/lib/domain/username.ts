@@ -14,7 +14,7 @@ export const USERNAME_MAX_LENGTH = 32;
 export const USERNAME_HTML_PATTERN = `[${USERNAME_CHARACTERS}]{${USERNAME_MIN_LENGTH},${USERNAME_MAX_LENGTH}}`;
 export const USERNAME_PATTERN = new RegExp(`^${USERNAME_HTML_PATTERN}$`);
 
-export const USERNAME_RULE_MESSAGE = `Use ${USERNAME_MIN_LENGTH}–${USERNAME_MAX_LENGTH} lowercase letters, digits or underscores.`;
+export const USERNAME_RULE_MESSAGE = `Use ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} lowercase letters, digits or underscores.`;
 
 export function isUsername(value: string): boolean {
   return USERNAME_PATTERN.test(value);

@@ -22,7 +22,7 @@ export const searchUsers = userFunction("searchUsers", v.tuple([SearchText]), as
   const asked = userSearchPrefix(text);
   if (!("prefix" in asked)) return { users: [], hint: "hint" in asked ? asked.hint : null };
   const users = await read((tx) => usersByPrefix(tx, claims.sub, asked.prefix));
-  return { users, hint: users.length === 0 ? `No username starts with “${asked.prefix}”.` : null };
+  return { users, hint: users.length === 0 ? `No username starts with "${asked.prefix}".` : null };
 });
 
 /** Opening a conversation marks it read for the signed-in user (and only for them: RLS). */

@@ -42,7 +42,7 @@ export default function AccountPage() {
           <Notice when={saving.result}>Saved.</Notice>
           <div class="form-actions">
             <button type="submit" class="button button--primary" disabled={saving.pending}>
-              {saving.pending ? "Saving…" : "Save username"}
+              {saving.pending ? "Saving..." : "Save username"}
             </button>
           </div>
         </form>

@@ -39,7 +39,7 @@ export default function UpdatePasswordPage() {
         <FormLevelError error={submission.error} fields={["password", "confirm"]} />
         <div class="form-actions">
           <button type="submit" class="button button--primary" disabled={submission.pending}>
-            {submission.pending ? "Saving…" : "Save password"}
+            {submission.pending ? "Saving..." : "Save password"}
           </button>
         </div>
       </form>

@@ -32,7 +32,7 @@ export default function SetupFactorPage() {
               <input type="hidden" name="factor_id" value={started().factorId} />
               <CodeField id="setup-code" label="Code from the app" />
               <button type="submit" class="button button--primary" disabled={confirming.pending}>
-                {confirming.pending ? "Checking…" : "Turn on two-factor sign-in"}
+                {confirming.pending ? "Checking..." : "Turn on two-factor sign-in"}
               </button>
               <FormError error={confirming.error} />
             </form>
