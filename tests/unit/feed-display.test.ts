@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { charactersLeft, compareOldestFirst, type FeedMessage, initials, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
+import {
+  charactersLeft,
+  compactMessage,
+  compareOldestFirst,
+  expandMessage,
+  type FeedMessage,
+  initials,
+  MESSAGE_MAX_LENGTH,
+} from "~/lib/domain/messages";
 import { relativeTime } from "~/lib/domain/relative-time";
 
 const at = Date.parse("2026-12-01T12:00:00.000Z");
@@ -70,5 +78,33 @@ describe("compareOldestFirst", () => {
       message("a", "2026-12-01T10:00:00.000001Z"),
     ];
     expect(list.sort(compareOldestFirst).map((m) => m.id)).toEqual(["c", "a", "b"]);
+  });
+});
+
+describe("compactMessage / expandMessage (the feed loader's wire form)", () => {
+  const base: FeedMessage = {
+    id: "7f0e49e2-76a0-4608-9362-311a475371f3",
+    authorId: "b0b00000-0000-4000-8000-000000000002",
+    authorName: "bob",
+    recipientId: null,
+    recipientName: null,
+    isAnnouncement: false,
+    body: "hello",
+    createdAt: "2026-12-01T18:48:17.336112Z",
+    editedAt: null,
+    deletedAt: null,
+  };
+  const cases: [string, FeedMessage][] = [
+    ["a plain public message", base],
+    ["an edited announcement", { ...base, isAnnouncement: true, editedAt: "2026-12-01T18:50:00.000000Z" }],
+    ["a tombstone", { ...base, body: "", deletedAt: "2026-12-01T18:51:00.000000Z" }],
+    ["a direct message", { ...base, recipientId: "ca201000-0000-4000-8000-000000000003", recipientName: "carol" }],
+  ];
+
+  it.each(cases)("%s comes back as it was, without its null fields on the wire", (_, message) => {
+    const compact = compactMessage(message);
+    expect(expandMessage(compact)).toEqual(message);
+    expect(Object.values(compact)).not.toContain(null);
+    expect(Object.keys(compact).length).toBe(Object.values(message).filter((value) => value !== null).length);
   });
 });

@@ -13,6 +13,34 @@ export interface FeedMessage {
   deletedAt: string | null;
 }
 
+/** The fields that are null for most messages: a public one has no recipient, few are edited or deleted. */
+const MOSTLY_NULL = ["recipientId", "recipientName", "editedAt", "deletedAt"] as const;
+type MostlyNull = (typeof MOSTLY_NULL)[number];
+
+/**
+ * A FeedMessage as the feed page's loader sends it, its mostly-null fields left out while null.
+ * A loader's result is serialized into the page for hydration property by property: four fewer
+ * per message is about a third less of that work and of those bytes (bench/README.md, T5).
+ */
+export type CompactMessage = Omit<FeedMessage, MostlyNull> & Partial<Pick<FeedMessage, MostlyNull>>;
+
+export function compactMessage(message: FeedMessage): CompactMessage {
+  const compact: CompactMessage = {
+    id: message.id,
+    authorId: message.authorId,
+    authorName: message.authorName,
+    isAnnouncement: message.isAnnouncement,
+    body: message.body,
+    createdAt: message.createdAt,
+  };
+  for (const key of MOSTLY_NULL) if (message[key] !== null) compact[key] = message[key];
+  return compact;
+}
+
+export function expandMessage(message: CompactMessage): FeedMessage {
+  return { recipientId: null, recipientName: null, editedAt: null, deletedAt: null, ...message };
+}
+
 /** Keyset position in the feed: messages are ordered by (created_at, id). */
 export interface FeedCursor {
   createdAt: string;

@@ -1,6 +1,6 @@
 import { redirect } from "@solidjs/router";
 import * as v from "valibot";
-import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { compactMessage, USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
 import { hasRole } from "~/lib/domain/roles";
 import { Timestamp, userFunction, userQuery, Uuid } from "~/server/boundary/server-function";
 import { changesSince, conversationWith, publicFeedPage, usernames } from "./feed";
@@ -10,7 +10,11 @@ const Cursor = v.nullish(v.object({ createdAt: Timestamp, id: Uuid }, "expected 
 
 export const getFeed = userFunction("getFeed", v.tuple([Cursor]), async ({ read, claims }, before) => {
   const page = await read((tx) => publicFeedPage(tx, before));
-  return { ...page, me: { id: claims.sub, isModerator: hasRole(claims, "moderator") } };
+  return {
+    messages: page.messages.map(compactMessage),
+    older: page.older,
+    me: { id: claims.sub, isModerator: hasRole(claims, "moderator") },
+  };
 });
 
 export const getChangesSince = userFunction(

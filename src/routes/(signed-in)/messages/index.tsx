@@ -1,13 +1,13 @@
 import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useSearchParams } from "@solidjs/router";
-import { Show } from "solid-js";
+import { createMemo, Show } from "solid-js";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
 import { OnlineNow } from "~/features/messages/online-now";
 import { createOutbox } from "~/features/messages/outbox";
 import { OutboxStatus } from "~/features/messages/outbox-status";
-import { compareNewestFirst, type FeedCursor, type FeedMessage } from "~/lib/domain/messages";
+import { compareNewestFirst, expandMessage, type FeedCursor, type FeedMessage } from "~/lib/domain/messages";
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 import { getFeed } from "~/features/messages/messages.api";
 import { SendForm } from "~/features/messages/send-form";
@@ -31,8 +31,10 @@ export default function MessagesPage() {
   const [params] = useSearchParams();
   const before = () => parseCursor(params.before);
   const feed = createAsync(() => getFeed(before()));
+  // Memoized: the live feed keys its list by these objects, so they must stay the same ones.
+  const rendered = createMemo(() => feed()?.messages.map(expandMessage));
   const live = createLiveFeed(
-    () => feed()?.messages,
+    rendered,
     // A page further back (the no-JavaScript way) shows no newer message arriving live.
     (message) => {
       const cursor = before();
@@ -40,7 +42,13 @@ export default function MessagesPage() {
     },
     () => FEED_TOPIC,
     { me: () => feed()?.me.id, presence: true },
-    { older: () => feed()?.older, fetch: (cursor) => getFeed(cursor) },
+    {
+      older: () => feed()?.older,
+      fetch: async (cursor) => {
+        const page = await getFeed(cursor);
+        return { older: page.older, messages: page.messages.map(expandMessage) };
+      },
+    },
   );
   const outbox = createOutbox({
     me: () => feed()?.me.id,
