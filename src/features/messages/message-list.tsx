@@ -191,11 +191,6 @@ export function MessageList(props: {
                       ) : (
                         <>
                           <p class="body">{message.body}</p>
-                          {own() ? (
-                            <p class="status" data-status="sent">
-                              Sent
-                            </p>
-                          ) : null}
                           {own() && editingId() === message.id ? (
                             <form
                               action={editMessage}
@@ -229,19 +224,26 @@ export function MessageList(props: {
                                 </a>
                               </span>
                             </form>
-                          ) : own() || (props.isModerator && !message.recipientId) ? (
+                          ) : own() ? (
                             <p class="message-actions">
-                              {own() ? (
-                                <a
-                                  href={editHref(message.id)}
-                                  onClick={(event) => {
-                                    event.preventDefault();
-                                    openEditor(message.id);
-                                  }}
-                                >
-                                  Edit
-                                </a>
-                              ) : null}
+                              <span class="status" data-status="sent">
+                                Sent
+                              </span>
+                              <a
+                                href={editHref(message.id)}
+                                onClick={(event) => {
+                                  event.preventDefault();
+                                  openEditor(message.id);
+                                }}
+                              >
+                                Edit
+                              </a>
+                              <button type="submit" form={deleteForm} name="id" value={message.id}>
+                                Delete
+                              </button>
+                            </p>
+                          ) : props.isModerator && !message.recipientId ? (
+                            <p class="message-actions">
                               <button type="submit" form={deleteForm} name="id" value={message.id}>
                                 Delete
                               </button>
