@@ -89,12 +89,18 @@ async function crawl(client: AppClient, signedIn: boolean): Promise<FoundForm[]>
       const path = decodeEntities(href);
       if (!path.startsWith("/_") && !path.startsWith("/auth/") && !seen.has(path)) queue.push(path);
     }
-    for (const [, action = "", inner = ""] of body.matchAll(
+    for (const [open = "", action = "", inner = ""] of body.matchAll(
       /<form[^>]*action="([^"]*\/_server[^"]*)"[^>]*>([\s\S]*?)<\/form>/g,
     )) {
       const target = new URL(decodeEntities(action), client.base);
       const fields = new Map<string, string>();
-      for (const [tag = ""] of inner.matchAll(/<(?:input|textarea|select)[^>]*>/g)) {
+      // A control outside the form that submits it through its `form` attribute (the feed's
+      // Delete buttons) is one of its fields too.
+      const formId = /\bid="([^"]+)"/.exec(open.slice(0, open.indexOf(">")))?.[1];
+      const associated = formId
+        ? [...body.matchAll(new RegExp(`<button[^>]*\\bform="${formId}"[^>]*>`, "g"))].map(([tag]) => tag)
+        : [];
+      for (const tag of [...inner.matchAll(/<(?:input|textarea|select)[^>]*>/g)].map(([tag]) => tag).concat(associated)) {
         const name = /name="([^"]+)"/.exec(tag)?.[1];
         if (!name) continue;
         if (/type="checkbox"/.test(tag)) continue;

@@ -168,6 +168,21 @@ describe("/messages", () => {
     expect(back.body).not.toContain("--editMessage_action");
     const [row] = await sql`select body, edited_at is not null as edited from public.messages where id = ${target}`;
     expect(row).toEqual({ body: `final ${target}`, edited: true });
+
+    // Someone else's message, no message, markup, a NUL, a long value, two values: the feed as
+    // usual, no editor, nothing of the value rendered as markup.
+    const carol = await as("carol@example.com");
+    const theirs = randomUUID();
+    await send(carol, { id: theirs, body: `carol's ${theirs}` });
+    for (const value of [theirs, "not-a-uuid", "<script>alert(1)</script>", "%00", "x".repeat(5000)]) {
+      const { response, body } = await bob.follow(`/messages?edit=${encodeURIComponent(value)}`);
+      expect(response.status, value).toBe(200);
+      expect(body, value).not.toContain("--editMessage_action");
+      expect(body.replace(/ href="[^"]*"/g, ""), value).not.toContain("<script>alert(1)</script>");
+    }
+    const twice = await bob.follow(`/messages?edit=${untouched}&edit=${target}`);
+    expect(twice.response.status).toBe(200);
+    expect(twice.body.match(/--editMessage_action/g)?.length).toBe(1);
   });
 
   it("pages back through older messages by (created_at, id)", async () => {
