@@ -1,6 +1,6 @@
 import { defineConfig } from "@solidjs/start/config";
 import { rootRelativeBuildPaths } from "./config/build-paths";
-import { browserRouteTable, clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
+import { trimBrowserRuntime, clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
 
 export default defineConfig({
   middleware: "src/middleware.ts",
@@ -10,7 +10,7 @@ export default defineConfig({
   vite: ({ router }: { router: string }) =>
     router === "client"
       ? {
-          plugins: [lazyServerFunctionSerialization(), browserRouteTable(), rootRelativeBuildPaths({ client: true })],
+          plugins: [lazyServerFunctionSerialization(), trimBrowserRuntime(), rootRelativeBuildPaths({ client: true })],
           build: { rollupOptions: { output: { manualChunks: clientChunks } } },
         }
       : { plugins: [rootRelativeBuildPaths({ client: false })] },

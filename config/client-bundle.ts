@@ -56,35 +56,55 @@ const API_MATCHER_START = 'import { createRouter } from "radix3";';
 const API_MATCHER_EXPORT = "export function matchAPIRoute(";
 const BUILD_IMPORT = /"build":\(\) => import\('[^']*'\),/g;
 const FILE_PATH = /,"filePath":"[^"]*"/g;
+const CLIENT_MANIFEST = "vinxi/lib/manifest/client-manifest.js";
+const CLIENT_MANIFEST_PATHS = 'import { handlerModule, join, virtualId } from "../path.js";';
+// What those three do for a browser build: its routers have no .html handler, and the only paths
+// joined are URL paths (an island chunk's, under the base URL).
+const BROWSER_PATHS = [
+  "const virtualId = (name) => `virtual:${name}`;",
+  "const handlerModule = (router) => `$vinxi/handler/${router.name}`;",
+  'const join = (...parts) => parts.join("/").replace(/\\/{2,}/g, "/");',
+].join("\n");
+
+function reshaped(file: string): Error {
+  return new Error(`trimBrowserRuntime: ${file} is not shaped as expected; update config/client-bundle.ts`);
+}
 
 /**
- * What the browser's route table carries that only the server uses (~2 KB gzip on every page):
+ * What the browser's copy of the runtime carries that only the server or development use, about
+ * 2.5 KB gzip on every page (production builds only):
  * - SolidStart's `routes.js` builds a radix3 matcher of the API routes at import time; only the
  *   server's request handler calls it, but a top-level call cannot be tree-shaken.
- * - vinxi's generated table gives each page a `build: () => import(route)` (Rollup then writes
- *   every route's preload list into the entry) and its `filePath`. The browser loads a route
- *   through `import`, from the manifest, and the routes are Rollup inputs of their own, so the
- *   chunks and the manifest come out the same without them.
+ * - vinxi's generated route table gives each page a `build: () => import(route)` (Rollup then
+ *   writes every route's preload list into the entry) and its `filePath`. The browser loads a
+ *   route through `import`, from the manifest, and the routes are Rollup inputs of their own, so
+ *   the chunks and the manifest come out the same without them.
+ * - vinxi's client manifest imports its path helpers, and with them pathe, for string joins.
  * Each rewrite checks it found what it expects and fails the build otherwise.
  */
-export function browserRouteTable(): Plugin {
+export function trimBrowserRuntime(): Plugin {
   return {
-    name: "browser-route-table",
+    name: "trim-browser-runtime",
+    apply: "build",
     transform(code, id) {
       const path = id.replace(/\\/g, "/");
       if (path === ROUTE_TABLE) {
         const pages = code.split('"$component":').length - 1;
         const rewritten = code.replace(BUILD_IMPORT, "").replace(FILE_PATH, "");
         if (pages === 0 || rewritten.split('"$component":').length - 1 !== pages || /"build":|"filePath":/.test(rewritten)) {
-          throw new Error(`browserRouteTable: ${ROUTE_TABLE} is not shaped as expected; update config/client-bundle.ts`);
+          throw reshaped(ROUTE_TABLE);
         }
         return { code: rewritten, map: null };
+      }
+      if (path.endsWith(CLIENT_MANIFEST)) {
+        if (code.split(CLIENT_MANIFEST_PATHS).length !== 2) throw reshaped(CLIENT_MANIFEST);
+        return { code: code.replace(CLIENT_MANIFEST_PATHS, BROWSER_PATHS), map: null };
       }
       if (!path.endsWith(START_ROUTES)) return null;
       const matcherAt = code.indexOf(API_MATCHER_EXPORT);
       // The matcher must be the file's last export: everything from it to the end goes.
       if (code.split(API_MATCHER_START).length !== 2 || matcherAt < 0 || code.slice(matcherAt).split(/\bexport\b/).length !== 2) {
-        throw new Error(`browserRouteTable: ${START_ROUTES} is not shaped as expected; update config/client-bundle.ts`);
+        throw reshaped(START_ROUTES);
       }
       return { code: code.slice(0, matcherAt).replace(API_MATCHER_START, ""), map: null };
     },

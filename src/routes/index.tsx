@@ -4,7 +4,9 @@ import { Title } from "~/components/page-title";
 import { getCurrentUser } from "~/features/auth/auth.api";
 import { getLocalBackend } from "~/features/home/home.api";
 
-export const route = { preload: () => getLocalBackend() } satisfies RouteDefinition;
+export const route = {
+  preload: () => import("~/features/home/home.api").then((api) => api.getLocalBackend()),
+} satisfies RouteDefinition;
 
 const features = [
   {

@@ -8,7 +8,11 @@ import { getSecondFactorPage, verifySignInCode } from "~/features/auth/two-facto
 const nextOf = (params: { next?: string | string[] }) => (typeof params.next === "string" ? params.next : "/");
 
 export const route = {
-  preload: ({ location }) => getSecondFactorPage(new URLSearchParams(location.search).get("next") ?? "/"),
+  // `next` is read before the import: by the time it resolves, location may be another page's.
+  preload: ({ location }) => {
+    const next = new URLSearchParams(location.search).get("next") ?? "/";
+    return import("~/features/auth/two-factor.api").then((api) => api.getSecondFactorPage(next));
+  },
 } satisfies RouteDefinition;
 
 /** After the password (or a link, or a provider): the code from the authenticator app. */

@@ -113,10 +113,11 @@ describe("what a page loads up front (the client build's manifest)", () => {
     expect(lazy.some((key) => text(manifest[key]?.file ?? "").includes(SEROVAL))).toBe(true);
   });
 
-  it("the browser's route table leaves out what only the server uses: the API route matcher, build imports, file paths", () => {
+  it("the browser's runtime leaves out what only the server uses: the API route matcher, build imports, file paths, pathe", () => {
     const files = upFront("index.tsx");
-    // radix3's router state (property names survive minification), vinxi's build-time route import, the route files.
-    for (const needle of ["staticRoutesMap", /\bfilePath:/, /\bbuild:\(\)=>/]) {
+    // radix3's router state (property names survive minification), vinxi's build-time route
+    // import, the route files, pathe's drive-letter pattern.
+    for (const needle of ["staticRoutesMap", /\bfilePath:/, /\bbuild:\(\)=>/, "[A-Za-z]:"]) {
       expect(
         files.filter((file) => (typeof needle === "string" ? text(file).includes(needle) : needle.test(text(file)))),
         String(needle),

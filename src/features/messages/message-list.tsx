@@ -1,13 +1,15 @@
 import { useLocation, useSubmission } from "@solidjs/router";
-import { createEffect, createSignal, createUniqueId, For, on, onCleanup, onMount, Show } from "solid-js";
+import { createEffect, createSignal, createUniqueId, For, lazy, on, onCleanup, onMount, Show, Suspense } from "solid-js";
 import { isServer } from "solid-js/web";
 import { FormError } from "~/features/auth/form-status";
-import { type FeedMessage, initials, MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
+import { type FeedMessage, initials } from "~/lib/domain/messages";
 import { relativeTime } from "~/lib/domain/relative-time";
 import { deleteMessage, editMessage } from "./messages.api";
 import type { OutboxEntry } from "./outbox";
 import type { PendingList as PendingListComponent } from "./pending-list";
 import "./message-list.css";
+
+const MessageEditor = lazy(() => import("./message-editor"));
 
 export interface OlderMessages {
   /** The no-JavaScript way back: a page of its own. */
@@ -67,7 +69,6 @@ export function MessageList(props: {
   function openEditor(id: string) {
     editing.clear();
     setEditingId(id);
-    list?.querySelector<HTMLElement>(`[data-message-id="${id}"] textarea`)?.focus();
   }
 
   /**
@@ -192,38 +193,14 @@ export function MessageList(props: {
                         <>
                           <p class="body">{message.body}</p>
                           {own() && editingId() === message.id ? (
-                            <form
-                              action={editMessage}
-                              method="post"
-                              class="edit"
-                              onKeyDown={(event) => event.key === "Escape" && closeEditor(false)}
-                            >
-                              <input type="hidden" name="id" value={message.id} />
-                              <textarea
-                                class="input"
-                                name="body"
-                                required
-                                maxlength={MESSAGE_MAX_LENGTH}
-                                aria-label="Edited message"
-                                autofocus
-                              >
-                                {message.body}
-                              </textarea>
-                              <span class="edit__buttons">
-                                <button type="submit" class="button button--primary button--small">
-                                  Save
-                                </button>
-                                <a
-                                  href={editHref(undefined)}
-                                  onClick={(event) => {
-                                    event.preventDefault();
-                                    closeEditor(false);
-                                  }}
-                                >
-                                  Cancel
-                                </a>
-                              </span>
-                            </form>
+                            <Suspense>
+                              <MessageEditor
+                                id={message.id}
+                                body={message.body}
+                                cancelHref={editHref(undefined)}
+                                onCancel={() => closeEditor(false)}
+                              />
+                            </Suspense>
                           ) : own() ? (
                             <p class="message-actions">
                               <span class="status" data-status="sent">

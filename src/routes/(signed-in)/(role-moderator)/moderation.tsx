@@ -6,7 +6,9 @@ import { MessageList } from "~/features/messages/message-list";
 import { getModerationQueue } from "~/features/messages/messages.api";
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 
-export const route = { preload: () => getModerationQueue() } satisfies RouteDefinition;
+export const route = {
+  preload: () => import("~/features/messages/messages.api").then((api) => api.getModerationQueue()),
+} satisfies RouteDefinition;
 
 export default function ModerationPage() {
   const queue = createAsync(() => getModerationQueue());

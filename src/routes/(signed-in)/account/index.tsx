@@ -7,7 +7,9 @@ import { Notice } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
 import { USERNAME_HTML_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
 
-export const route = { preload: () => getAccount() } satisfies RouteDefinition;
+export const route = {
+  preload: () => import("~/features/account/account.api").then((api) => api.getAccount()),
+} satisfies RouteDefinition;
 
 export default function AccountPage() {
   const [params] = useSearchParams();

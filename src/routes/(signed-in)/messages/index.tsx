@@ -24,7 +24,11 @@ function olderThan(message: FeedMessage, cursor: FeedCursor): boolean {
 }
 
 export const route = {
-  preload: ({ location }) => getFeed(parseCursor(new URLSearchParams(location.search).get("before") ?? undefined)),
+  // The cursor is read before the import: by the time it resolves, location may be another page's.
+  preload: ({ location }) => {
+    const before = parseCursor(new URLSearchParams(location.search).get("before") ?? undefined);
+    return import("~/features/messages/messages.api").then((api) => api.getFeed(before));
+  },
 } satisfies RouteDefinition;
 
 export default function MessagesPage() {

@@ -4,7 +4,9 @@ import { For, Show } from "solid-js";
 import { getSecurity, removeFactor } from "~/features/account/security.api";
 import { FormError, Notice } from "~/features/auth/form-status";
 
-export const route = { preload: () => getSecurity() } satisfies RouteDefinition;
+export const route = {
+  preload: () => import("~/features/account/security.api").then((api) => api.getSecurity()),
+} satisfies RouteDefinition;
 
 export default function SecurityPage() {
   const [params] = useSearchParams();

@@ -12,7 +12,11 @@ import { OutboxStatus } from "~/features/messages/outbox-status";
 import { SendForm } from "~/features/messages/send-form";
 
 export const route = {
-  preload: ({ params }) => getConversation(params.username ?? ""),
+  // Arguments are read before the import: by the time it resolves, params may be another page's.
+  preload: ({ params }) => {
+    const username = params.username ?? "";
+    return import("~/features/messages/messages.api").then((api) => api.getConversation(username));
+  },
 } satisfies RouteDefinition;
 
 export default function ConversationPage() {

@@ -5,7 +5,9 @@ import { getConversationList } from "~/features/conversations/conversations.api"
 import { ConversationList } from "~/features/conversations/conversation-list";
 import { UserSearch } from "~/features/conversations/user-search";
 
-export const route = { preload: () => getConversationList() } satisfies RouteDefinition;
+export const route = {
+  preload: () => import("~/features/conversations/conversations.api").then((api) => api.getConversationList()),
+} satisfies RouteDefinition;
 
 export default function DirectMessagesPage() {
   const [params] = useSearchParams();
