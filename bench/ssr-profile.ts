@@ -10,8 +10,7 @@
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
-import { get, signIn, startApp } from "./support/app.ts";
+import { get, insertBenchMessages, signIn, startApp } from "./support/app.ts";
 import { buildApp } from "./support/build.ts";
 import { load } from "./support/load.ts";
 import { log, main, options } from "./support/run.ts";
@@ -49,18 +48,7 @@ await main(600, async () => {
   await mkdir(out, { recursive: true });
   const app = await startApp(stack, dir, stack.appPorts[0] ?? 0, { NODE_FLAGS: `--cpu-prof --cpu-prof-dir=${out}` });
   const cookie = await signIn(app.url);
-  const sql = postgres(stack.adminUrl, { max: 1, onnotice: () => undefined });
-  try {
-    await sql`
-      insert into public.messages (author_id, body, created_at)
-      select (array['a11ce000-0000-4000-8000-000000000001', 'b0b00000-0000-4000-8000-000000000002',
-                    'ca201000-0000-4000-8000-000000000003']::uuid[])[1 + i % 3],
-             'Bench message number ' || i || ': a sentence of ordinary length for a chat feed.',
-             now() - make_interval(secs => ${opts.messages} - i)
-      from generate_series(1, ${opts.messages}::int) as i`;
-  } finally {
-    await sql.end();
-  }
+  await insertBenchMessages(stack.adminUrl, opts.messages);
   const check = await get(`${app.url}${opts.page}`, { cookie });
   if (check.status !== 200) throw new Error(`${opts.page} answered ${check.status}`);
   await writeFile(join(out, "page.html"), check.body);

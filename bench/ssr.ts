@@ -20,7 +20,7 @@
  * cookie is sent in every mode. Runs alternate (A B C A B C ...) after a warm-up; medians.
  */
 import postgres from "postgres";
-import { get, manyUserCookies, signIn, startApp } from "./support/app.ts";
+import { get, insertBenchMessages, manyUserCookies, signIn, startApp } from "./support/app.ts";
 import { buildApp, buildVariant } from "./support/build.ts";
 import { hasWrk, load, type LoadResult, wrkLoad } from "./support/load.ts";
 import { alternate, describe, median, pairedRatio, report } from "./support/report.ts";
@@ -86,14 +86,7 @@ await main(600, async () => {
       const [{ visible } = { visible: 0 }] = await sql<{ visible: number }[]>`
         select count(*)::int as visible from public.messages
         where recipient_id is null or 'b0b00000-0000-4000-8000-000000000002' in (author_id, recipient_id)`;
-      const missing = Math.max(0, opts.messages - visible);
-      await sql`
-        insert into public.messages (author_id, body, created_at)
-        select (array['a11ce000-0000-4000-8000-000000000001', 'b0b00000-0000-4000-8000-000000000002',
-                      'ca201000-0000-4000-8000-000000000003']::uuid[])[1 + i % 3],
-               'Bench message number ' || i || ': a sentence of ordinary length for a chat feed.',
-               now() - make_interval(secs => ${missing} - i)
-        from generate_series(1, ${missing}::int) as i`;
+      await insertBenchMessages(stack.adminUrl, opts.messages - visible);
     } finally {
       await sql.end();
     }

@@ -179,3 +179,23 @@ export async function get(
   const response = await fetch(url, { headers, redirect: "manual" });
   return { status: response.status, body: await response.text(), setCookies: response.headers.getSetCookie() };
 }
+
+/**
+ * `count` public messages of an ordinary length (ASCII), by the three seeded users in turn, one
+ * second apart up to now: the feed that /messages renders in the T5 figures.
+ */
+export async function insertBenchMessages(adminUrl: string, count: number): Promise<void> {
+  if (count <= 0) return;
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await sql`
+      insert into public.messages (author_id, body, created_at)
+      select (array['a11ce000-0000-4000-8000-000000000001', 'b0b00000-0000-4000-8000-000000000002',
+                    'ca201000-0000-4000-8000-000000000003']::uuid[])[1 + i % 3],
+             'Bench message number ' || i || ': a sentence of ordinary length for a chat feed.',
+             now() - make_interval(secs => ${count} - i)
+      from generate_series(1, ${count}::int) as i`;
+  } finally {
+    await sql.end();
+  }
+}

@@ -178,7 +178,11 @@ describeInBrowser("live message feed in a real browser", () => {
       const edited = unique("second draft");
       const item = messageItem(a.page, id);
       await item.getByRole("link", { name: "Edit" }).click();
-      expect(await a.page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("body");
+      // The editor is its own chunk: it takes focus once it has loaded.
+      await waitUntil(
+        () => a.page.evaluate(() => document.activeElement?.getAttribute("name") === "body"),
+        "the editor's box to have focus",
+      );
       await item.locator('form.edit textarea[name="body"]').fill(edited);
       await item.locator("form.edit").getByRole("button", { name: "Save" }).click();
 
@@ -190,6 +194,10 @@ describeInBrowser("live message feed in a real browser", () => {
       await item.locator("form.edit").waitFor({ state: "detached" });
       expect(await a.page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("feed-scroll");
       await item.getByRole("link", { name: "Edit" }).click();
+      await waitUntil(
+        () => a.page.evaluate(() => document.activeElement?.getAttribute("name") === "body"),
+        "the editor's box to have focus again",
+      );
       await a.page.keyboard.press("Escape");
       await item.locator("form.edit").waitFor({ state: "detached" });
       expect(await a.page.evaluate(() => document.activeElement?.textContent)).toBe("Edit");
