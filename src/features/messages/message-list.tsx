@@ -1,5 +1,17 @@
 import { useLocation, useSubmission } from "@solidjs/router";
-import { createEffect, createSignal, createUniqueId, For, lazy, on, onCleanup, onMount, Show, Suspense } from "solid-js";
+import {
+  createEffect,
+  createMemo,
+  createSignal,
+  createUniqueId,
+  For,
+  lazy,
+  on,
+  onCleanup,
+  onMount,
+  Show,
+  Suspense,
+} from "solid-js";
 import { isServer } from "solid-js/web";
 import { FormError } from "~/features/auth/form-status";
 import { type FeedMessage, initials } from "~/lib/domain/messages";
@@ -57,12 +69,16 @@ export function MessageList(props: {
     ),
   );
 
+  // The page's other parameters, parsed once per location rather than once per own message.
+  const otherParams = createMemo(() => {
+    const search = new URLSearchParams(location.search);
+    search.delete("edit");
+    return search.toString();
+  });
+
   /** The current page with `?edit=` set (an id) or removed (undefined). */
   function editHref(id: string | undefined) {
-    const search = new URLSearchParams(location.search);
-    if (id) search.set("edit", id);
-    else search.delete("edit");
-    const query = search.toString();
+    const query = [otherParams(), id ? `edit=${encodeURIComponent(id)}` : ""].filter(Boolean).join("&");
     return query ? `${location.pathname}?${query}` : location.pathname;
   }
 
