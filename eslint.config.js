@@ -54,6 +54,9 @@ const boundaries = [
   },
 ];
 
+/** A character above U+00FF, as an esquery regular expression. */
+const WIDE = "/[^\\u0000-\\u00ff]/";
+
 export default tseslint.config(
   { ignores: [".cache/", ".output/", ".vinxi/", "node_modules/", "tests/.tmp/"] },
   js.configs.recommended,
@@ -80,8 +83,8 @@ export default tseslint.config(
     rules: {
       "no-restricted-syntax": [
         "error",
-        ...["Literal[value=%s]", "TemplateElement[value.cooked=%s]", "JSXText[value=%s]"].map((selector) => ({
-          selector: selector.replace("%s", "/[^\\u0000-\\u00ff]/"),
+        ...[`Literal[value=${WIDE}]`, `TemplateElement[value.cooked=${WIDE}]`, `JSXText[value=${WIDE}]`].map((selector) => ({
+          selector,
           message:
             "App text stays within Latin-1 ('...' for an ellipsis, ASCII quotes and dashes): one wider character makes the whole server-rendered page a two-byte string.",
         })),

@@ -32,10 +32,13 @@ await main(900, async () => {
   };
   const cookie = await signIn(apps.after.url);
   await insertBenchMessages(stack.adminUrl, opts.messages);
-  for (const [name, app] of Object.entries(apps)) {
+  for (const [name, app, source] of [
+    ["before", apps.before, opts.before],
+    ["after", apps.after, opts.after],
+  ] as const) {
     const page = await get(`${app.url}${opts.page}`, { cookie });
     if (page.status !== 200) throw new Error(`${name}: ${opts.page} answered ${page.status}`);
-    log(`${name} (${opts[name as keyof typeof apps]}): ${opts.page} ${page.body.length} characters`);
+    log(`${name} (${source}): ${opts.page} ${page.body.length} characters`);
   }
   const runs = await alternate(["before", "after"] as const, opts.rounds, async (name, warmup) => {
     const app = apps[name];

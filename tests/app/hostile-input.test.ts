@@ -89,14 +89,14 @@ async function crawl(client: AppClient, signedIn: boolean): Promise<FoundForm[]>
       const path = decodeEntities(href);
       if (!path.startsWith("/_") && !path.startsWith("/auth/") && !seen.has(path)) queue.push(path);
     }
-    for (const [open = "", action = "", inner = ""] of body.matchAll(
+    for (const [form = "", action = "", inner = ""] of body.matchAll(
       /<form[^>]*action="([^"]*\/_server[^"]*)"[^>]*>([\s\S]*?)<\/form>/g,
     )) {
       const target = new URL(decodeEntities(action), client.base);
       const fields = new Map<string, string>();
       // A control outside the form that submits it through its `form` attribute (the feed's
       // Delete buttons) is one of its fields too.
-      const formId = /\bid="([^"]+)"/.exec(open.slice(0, open.indexOf(">")))?.[1];
+      const formId = /\bid="([^"]+)"/.exec(form.slice(0, form.indexOf(">")))?.[1];
       const associated = formId
         ? [...body.matchAll(new RegExp(`<button[^>]*\\bform="${formId}"[^>]*>`, "g"))].map(([tag]) => tag)
         : [];
