@@ -14,6 +14,9 @@ export interface RealtimeAccess {
   accessToken: string;
   /** Seconds since the epoch. */
   expiresAt: number;
+  /** Whose token it is, and its session: a page leaves when the database says that session ended. */
+  userId: string;
+  sessionId: string | null;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface RealtimeAccess {
  */
 const RENEW_BEFORE_SECONDS = 120;
 
-let shared: { client: Promise<RealtimeClient>; users: number } | undefined;
+let shared: { client: Promise<RealtimeClient>; access: Promise<RealtimeAccess>; users: number } | undefined;
 
 /**
  * A refused call (the session ended, here or on another device) does not throw: SolidStart's
@@ -39,8 +42,8 @@ async function accessFrom(getAccess: () => Promise<RealtimeAccess>): Promise<Rea
   return access as RealtimeAccess;
 }
 
-async function connect(getAccess: () => Promise<RealtimeAccess>): Promise<RealtimeClient> {
-  let access = await accessFrom(getAccess);
+async function connect(first: Promise<RealtimeAccess>, getAccess: () => Promise<RealtimeAccess>): Promise<RealtimeClient> {
+  let access = await first;
   let renewing: Promise<RealtimeAccess> | undefined;
   const client = new RealtimeClient(`${access.url}/realtime/v1`, {
     params: { apikey: access.apikey },
@@ -65,9 +68,14 @@ async function connect(getAccess: () => Promise<RealtimeAccess>): Promise<Realti
  */
 export function useRealtime(getAccess: () => Promise<RealtimeAccess>): {
   client: Promise<RealtimeClient>;
+  /** The access the socket was opened with. */
+  access: Promise<RealtimeAccess>;
   release: () => void;
 } {
-  const current = (shared ??= { client: connect(getAccess), users: 0 });
+  const current = (shared ??= (() => {
+    const access = accessFrom(getAccess);
+    return { client: connect(access, getAccess), access, users: 0 };
+  })());
   current.users++;
   current.client.catch(() => {
     if (shared === current) shared = undefined;
@@ -75,6 +83,7 @@ export function useRealtime(getAccess: () => Promise<RealtimeAccess>): {
   let released = false;
   return {
     client: current.client,
+    access: current.access,
     release() {
       if (released) return;
       released = true;

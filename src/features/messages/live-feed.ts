@@ -1,5 +1,6 @@
 import { batch, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { compareNewestFirst, compareOldestFirst, type FeedCursor, type FeedMessage, supersedes } from "~/lib/domain/messages";
+import type { DatabaseTopic } from "~/lib/domain/realtime-topics";
 import { getChangesSince } from "./messages.api";
 
 /** What the page shows about the live connection. */
@@ -52,7 +53,7 @@ export interface LiveFeedState {
 export function createLiveFeed(
   initial: () => FeedMessage[] | undefined,
   scope: FeedScope,
-  topic: () => string | undefined,
+  topic: () => DatabaseTopic | undefined,
   sharing?: LiveFeedSharing,
   paging?: FeedPaging,
 ) {

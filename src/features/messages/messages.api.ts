@@ -22,6 +22,18 @@ export async function getUsernames(ids: string[]) {
   return (await import("~/server/messages/loaders")).getUsernames(ids);
 }
 
+/** A ticket that names the signed-in user on signal topics (presence, typing), for minutes. */
+export async function getSignalTicket() {
+  "use server";
+  return (await import("~/server/messages/loaders")).getSignalTicket();
+}
+
+/** Names of the users whose presence or typing tickets the server signed; others are left out. */
+export async function getSignalNames(entries: { id: string; ticket: string }[]) {
+  "use server";
+  return (await import("~/server/messages/loaders")).getSignalNames(entries);
+}
+
 /**
  * A short-lived access token for the browser's Realtime connection. Session cookies are httpOnly,
  * so this is the only way page JavaScript gets a token; it never gets the refresh token.

@@ -1,15 +1,62 @@
-/**
- * Private Realtime topics the messages trigger broadcasts to and the realtime.messages policies
- * authorize (ADR 0031). The SQL side spells them the same way: public.message_topic().
+/*
+ * Every private Realtime topic of the app, and where its events may come from (docs/threat-model.md,
+ * ADR 0040). Realtime authorizes a channel (a topic and an extension), never an event name: whoever
+ * may INSERT `broadcast` on a topic may send ANY event there, over the socket and the REST
+ * endpoint. So the two kinds never share a topic:
+ *
+ * - database topics carry what triggers write (row changes, session and role changes). No API role
+ *   has an INSERT policy on them; the trigger functions write as their owner. Only these events are
+ *   applied as facts.
+ * - signal topics carry what browsers send (presence, typing). Their events are hints, shown only
+ *   for an identity the server vouched for (a signal ticket), and never change a row on the page.
+ *
+ * The policies in src/server/db/schema.ts are built from the prefixes below, and the SQL triggers
+ * spell the database topics the same way (checked by tests/integration/db/realtime-policies.test.ts).
  */
-export const FEED_TOPIC = "feed:public";
+
+declare const databaseTopic: unique symbol;
+declare const signalTopic: unique symbol;
+
+/** A topic only the database writes. */
+export type DatabaseTopic = string & { readonly [databaseTopic]: true };
+/** A topic browsers write: presence and typing, hints only. */
+export type SignalTopic = string & { readonly [signalTopic]: true };
+
+export const FEED_TOPIC = "feed:public" as DatabaseTopic;
+export const CONVERSATION_TOPIC_PREFIX = "dm:";
+export const USER_TOPIC_PREFIX = "user:";
+export const SIGNAL_TOPIC_PREFIX = "signals:";
 
 /** One spelling per conversation: the two user ids in text order. */
-export function conversationTopic(a: string, b: string): string {
+export function conversationTopic(a: string, b: string): DatabaseTopic {
   const [first, second] = [a.toLowerCase(), b.toLowerCase()].sort();
-  return `dm:${first}:${second}`;
+  return `${CONVERSATION_TOPIC_PREFIX}${first}:${second}` as DatabaseTopic;
 }
 
-/** Broadcast events: rows from the database trigger, and typing from the other participant. */
-export const MESSAGE_EVENT = "message";
-export const TYPING_EVENT = "typing";
+/** A user's own topic: their sessions ending and their roles changing, written by auth triggers. */
+export function userTopic(userId: string): DatabaseTopic {
+  return `${USER_TOPIC_PREFIX}${userId.toLowerCase()}` as DatabaseTopic;
+}
+
+/** Where browsers on a feed or conversation page tell each other who is there and who types. */
+export function signalTopicOf(topic: DatabaseTopic): SignalTopic {
+  return `${SIGNAL_TOPIC_PREFIX}${topic}` as SignalTopic;
+}
+
+/** Events the triggers send on database topics. */
+export const DATABASE_EVENTS = {
+  /** realtime.broadcast_changes of public.messages: `{operation, record, old_record}`. */
+  message: "message",
+  /** Sessions of this user were deleted: `{session_ids}`. */
+  sessionsEnded: "sessions_ended",
+  /** This user's app_metadata (roles) changed, or the user was deleted. */
+  claimsChanged: "claims_changed",
+} as const;
+
+/** Events browsers send on signal topics: `{ticket}` names the sender, as the server signed it. */
+export const SIGNAL_EVENTS = {
+  typing: "typing",
+} as const;
+
+export type DatabaseEvent = (typeof DATABASE_EVENTS)[keyof typeof DATABASE_EVENTS];
+export type SignalEvent = (typeof SIGNAL_EVENTS)[keyof typeof SIGNAL_EVENTS];

@@ -20,7 +20,13 @@ import { authenticatedRole, authUid, authUsers, realtimeMessages, realtimeTopic 
 // Relative imports: drizzle-kit loads this file without the app's `~/` alias.
 import { MESSAGE_MAX_LENGTH } from "../../lib/domain/messages";
 import { type AppRole, ROLE_CLAIM } from "../../lib/domain/roles";
-import { FEED_TOPIC } from "../../lib/domain/realtime-topics";
+import {
+  CONVERSATION_TOPIC_PREFIX,
+  FEED_TOPIC,
+  SIGNAL_TOPIC_PREFIX,
+  signalTopicOf,
+  USER_TOPIC_PREFIX,
+} from "../../lib/domain/realtime-topics";
 import { USERNAME_PATTERN } from "../../lib/domain/username";
 
 /*
@@ -187,40 +193,57 @@ export const conversationReads = pgTable(
 ).enableRLS();
 
 /*
- * Who may join which private Realtime topic (ADR 0031). Supabase allows the app nothing in the
- * realtime schema but these policies; the trigger that broadcasts messages lives in public.
- * `dm:<smaller id>:<larger id>` is the one spelling of a conversation's topic, so a participant
- * cannot open a second, differently spelled channel about it (ids compared byte-wise, as the
- * trigger and the browser order them); moderators are held to the same
- * rule as everyone (they cannot read direct messages either).
+ * Who may join and write which private Realtime topic (ADR 0040, docs/threat-model.md). Supabase
+ * allows the app nothing in the realtime schema but these policies; the triggers that write the
+ * database topics live in public and write as their owner, so NO policy lets an API role (or the
+ * rls_client login, which acts as one) INSERT on a database topic: Realtime authorizes a topic,
+ * not an event name, and any write right there would let a browser forge row changes.
+ *
+ * - `realtime.messages.topic = realtime.topic()`: a row is visible and writable only under its own
+ *   topic. Realtime's probes are written that way; without it a connection that sets
+ *   `realtime.topic` to a topic it may use could read or write rows of any other topic.
+ * - `public.realtime_session_active()`: the token's session still exists. Realtime honours a token
+ *   until it expires; this refuses joins (and re-checks on a token refresh) of a revoked session.
+ * - Conversation topics have one spelling, `dm:<smaller id>:<larger id>` (ids compared byte-wise,
+ *   as the trigger and the browser order them), so a participant cannot open a second, differently
+ *   spelled channel about it; moderators are held to the same rule (no direct messages for them).
  */
-const isFeedTopic = sql`${realtimeTopic} = ${sql.raw(`'${FEED_TOPIC}'`)}`;
-const isOwnConversationTopic = sql`(${realtimeTopic} ~ '^dm:[0-9a-f-]{36}:[0-9a-f-]{36}$'
-  and split_part(${realtimeTopic}, ':', 2) < split_part(${realtimeTopic}, ':', 3) collate "C"
-  and (select auth.uid()::text) in (split_part(${realtimeTopic}, ':', 2), split_part(${realtimeTopic}, ':', 3)))`;
+const ownTopicRow = sql`${realtimeMessages.topic} = ${realtimeTopic}`;
+const sessionActive = sql`(select public.realtime_session_active())`;
 
-export const feedTopicReaders = pgPolicy("signed-in users join the public feed topic", {
+function isTopic(topic: string) {
+  return sql`${realtimeTopic} = ${sql.raw(`'${topic}'`)}`;
+}
+
+/** `<prefix><id>:<id>` with the ids in byte order and the caller one of them. */
+function isOwnConversation(prefix: string) {
+  const first = prefix.split(":").length;
+  const id = (part: number) => sql.raw(`split_part(realtime.topic(), ':', ${part})`);
+  return sql`(${realtimeTopic} ~ ${sql.raw(`'^${prefix}[0-9a-f-]{36}:[0-9a-f-]{36}$'`)}
+  and ${id(first)} < ${id(first + 1)} collate "C"
+  and (select auth.uid()::text) in (${id(first)}, ${id(first + 1)}))`;
+}
+
+const isOwnUserTopic = sql`${realtimeTopic} = (${sql.raw(`'${USER_TOPIC_PREFIX}'`)} || (select auth.uid()::text))`;
+const isSignalTopic = sql`(${isTopic(signalTopicOf(FEED_TOPIC))} or ${isOwnConversation(SIGNAL_TOPIC_PREFIX + CONVERSATION_TOPIC_PREFIX)})`;
+
+export const databaseTopicReaders = pgPolicy("users read the database's topics they belong to", {
   for: "select",
   to: authenticatedRole,
-  using: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${isFeedTopic}`,
+  using: sql`${realtimeMessages.extension} = 'broadcast' and ${ownTopicRow} and ${sessionActive}
+  and (${isTopic(FEED_TOPIC)} or ${isOwnConversation(CONVERSATION_TOPIC_PREFIX)} or ${isOwnUserTopic})`,
 }).link(realtimeMessages);
 
-export const feedTopicPresence = pgPolicy("signed-in users share presence on the public feed topic", {
-  for: "insert",
-  to: authenticatedRole,
-  withCheck: sql`${realtimeMessages.extension} = 'presence' and ${isFeedTopic}`,
-}).link(realtimeMessages);
-
-export const conversationTopicReaders = pgPolicy("participants join their conversation topic", {
+export const signalTopicReaders = pgPolicy("users read presence and typing where they belong", {
   for: "select",
   to: authenticatedRole,
-  using: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${isOwnConversationTopic}`,
+  using: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${ownTopicRow} and ${sessionActive} and ${isSignalTopic}`,
 }).link(realtimeMessages);
 
-export const conversationTopicSenders = pgPolicy("participants send typing and presence on their conversation topic", {
+export const signalTopicSenders = pgPolicy("users send presence and typing where they belong", {
   for: "insert",
   to: authenticatedRole,
-  withCheck: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${isOwnConversationTopic}`,
+  withCheck: sql`${realtimeMessages.extension} in ('broadcast', 'presence') and ${ownTopicRow} and ${sessionActive} and ${isSignalTopic}`,
 }).link(realtimeMessages);
 
 /** Supabase's seed-000 example table: the RLS matrix test is built on it. */
@@ -323,6 +346,22 @@ export const moderationSettings = pgTable(
     moderatorsRequireFactor: boolean("moderators_require_factor").notNull().default(false),
   },
   (table) => [check("moderation_settings_one_row", sql`${table.singleton}`)],
+).enableRLS();
+
+/**
+ * One row: the key the app's servers sign signal tickets with (ADR 0040), shared by every instance
+ * through the database instead of one more secret to configure. Generated by the migration; change
+ * the row to rotate it (tickets live minutes). Read through the admin connection only.
+ */
+export const signalTicketKey = pgTable(
+  "signal_ticket_key",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    key: text("key")
+      .notNull()
+      .default(sql`encode(extensions.gen_random_bytes(32), 'hex')`),
+  },
+  (table) => [check("signal_ticket_key_one_row", sql`${table.singleton}`)],
 ).enableRLS();
 
 export type Profile = typeof profiles.$inferSelect;

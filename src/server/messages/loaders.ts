@@ -4,6 +4,7 @@ import { compactMessage, USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
 import { hasRole } from "~/lib/domain/roles";
 import { Timestamp, userFunction, userQuery, Uuid } from "~/server/boundary/server-function";
 import { changesSince, conversationWith, publicFeedPage, usernames } from "./feed";
+import { signalTicketValid, signSignalTicket } from "./signal-tickets";
 
 /** A keyset position as the feed hands them out; null (or nothing) means the newest end. */
 const Cursor = v.nullish(v.object({ createdAt: Timestamp, id: Uuid }, "expected null or a feed cursor { createdAt, id }."), null);
@@ -32,6 +33,31 @@ export const getUsernames = userFunction(
     ),
   ]),
   ({ read }, ids) => read((tx) => usernames(tx, ids)),
+);
+
+/** A ticket naming the signed-in user on signal topics (presence, typing): see signal-tickets.ts. */
+export const getSignalTicket = userQuery("getSignalTicket", ({ admin, claims }) => signSignalTicket(admin, claims.sub));
+
+/**
+ * Names of the users whose signal tickets check out: a presence key or a typing event names
+ * whoever its sender chose, so the page shows only those the server signed a ticket for.
+ */
+export const getSignalNames = userFunction(
+  "getSignalNames",
+  v.tuple([
+    v.pipe(
+      v.array(
+        v.object({ id: Uuid, ticket: v.pipe(v.string("expected a ticket."), v.maxLength(80, "expected a ticket.")) }),
+        "expected a list of { id, ticket }.",
+      ),
+      v.maxLength(USERNAMES_PER_REQUEST, `ask for at most ${USERNAMES_PER_REQUEST} entries.`),
+    ),
+  ]),
+  async ({ admin, read }, entries) => {
+    const checked = await Promise.all(entries.map(async ({ id, ticket }) => ((await signalTicketValid(admin, id, ticket)) ? id : null)));
+    const vouched = [...new Set(checked.filter((id) => id !== null))];
+    return vouched.length ? read((tx) => usernames(tx, vouched)) : {};
+  },
 );
 
 // Any string that is not a username just finds no one; a NUL would reach Postgres as an error.

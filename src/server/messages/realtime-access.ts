@@ -19,5 +19,7 @@ export const getRealtimeAccess = userQuery("getRealtimeAccess", async ({ claims 
     apikey: env.VITE_SUPABASE_PUBLISHABLE_KEY,
     accessToken: session.access_token,
     expiresAt: claims.exp,
+    userId: claims.sub,
+    sessionId: claims.session_id ?? null,
   };
 });

@@ -29,6 +29,7 @@ const EXPECTED_RELATIONS: Record<string, Record<string, string[]>> = {
   app_metadata_version: {},
   session_revocation_version: {},
   moderation_settings: {},
+  signal_ticket_key: {},
 };
 
 /** Per function in public: the roles that may EXECUTE it. */
@@ -47,6 +48,9 @@ const EXPECTED_FUNCTIONS: Record<string, string[]> = {
   bump_session_revocation_version: [],
   broadcast_message_change: [],
   moderator_may_act_at_aal1: ["authenticated"],
+  realtime_session_active: ["authenticated"],
+  broadcast_sessions_ended: [],
+  broadcast_claims_changed: [],
 };
 
 async function relationPrivileges(): Promise<Record<string, Record<string, string[]>>> {

@@ -173,6 +173,8 @@ export const securityDefinerCallers: Invariant = {
       "the claims API for SQL callers (ADR 0012); it returns the caller's own request.jwt.claims, nothing stored",
     "public.moderator_may_act_at_aal1(): authenticated":
       "the moderator policies' step-up check (ADR 0034); it answers for the caller's own factors and one setting, nothing else",
+    "public.realtime_session_active(): authenticated":
+      "the realtime.messages policies' session check (ADR 0040); it answers whether the caller's own token's session exists, nothing else",
     "public.is_claims_admin(): authenticated":
       "answers from the caller's session role only and changes nothing (ADR 0019); set_claim relies on it",
   },
