@@ -1,8 +1,9 @@
 /**
  * Insert → delivery latency of the embedded Realtime server, as a browser feed sees it:
- * N subscribers (each its own WebSocket and its own signed-in user, so RLS is evaluated per
- * distinct claims), a writer inserting public messages through SQL at a steady pace; latency is
- * "INSERT committed" → "postgres_changes frame handled by the subscriber", same clock.
+ * N subscribers (each its own WebSocket and its own signed-in user, authorized by the app's
+ * realtime.messages policies at join) on the feed's private database topic, a writer inserting
+ * public messages through SQL at a steady pace; latency is "INSERT committed" → "Broadcast from
+ * the database handled by the subscriber", same clock.
  *
  *   npx tsx bench/realtime-latency.ts [--subscribers=1,50,200] [--messages=40] [--interval-ms=50]
  *
@@ -10,6 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { RealtimeClient } from "@supabase/realtime-js";
+import { DATABASE_EVENTS, FEED_TOPIC } from "../src/lib/domain/realtime-topics.ts";
 import postgres from "postgres";
 import { log, main, options } from "./support/run.ts";
 import { benchUsers } from "./support/users.ts";
@@ -55,9 +57,9 @@ main(300, async () => {
             clients.push(client);
             void client.setAuth().then(() => {
               client
-                .channel("bench")
-                .on("postgres_changes", { event: "INSERT", schema: "public", table: "messages" }, (payload) => {
-                  const start = sentAt.get((payload.new as { id: string }).id);
+                .channel(FEED_TOPIC, { config: { private: true } })
+                .on("broadcast", { event: DATABASE_EVENTS.message }, ({ payload }) => {
+                  const start = sentAt.get((payload as { record?: { id?: string } }).record?.id ?? "");
                   if (start !== undefined) latencies.push(performance.now() - start);
                 })
                 .subscribe((status) => {

@@ -31,11 +31,14 @@ export async function benchUsers(
       updated_at: new Date(),
     })),
   )}`;
+  // Each token names a session that exists: the Realtime policies refuse a token whose session is gone.
+  const sessions = users.map((user_id) => ({ id: randomUUID(), user_id, created_at: new Date(), updated_at: new Date() }));
+  await sql`insert into auth.sessions ${sql(sessions)}`;
   const now = Math.floor(Date.now() / 1000);
   const issuer = `${options.apiUrl}/auth/v1`;
   const tokens = await Promise.all(
-    users.map((sub) =>
-      new SignJWT({ sub, role: "authenticated", aud: "authenticated", iss: issuer, session_id: randomUUID(), app_metadata: {} })
+    sessions.map(({ id: session_id, user_id: sub }) =>
+      new SignJWT({ sub, role: "authenticated", aud: "authenticated", iss: issuer, session_id, app_metadata: {} })
         .setProtectedHeader({ alg: "ES256", kid: keyFile.kid, typ: "JWT" })
         .setIssuedAt(now)
         .setExpirationTime(now + 3600)

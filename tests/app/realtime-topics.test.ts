@@ -172,7 +172,12 @@ describe("the app's private topics over the wire", () => {
         "content-type": "application/json",
       },
       body: JSON.stringify({
-        messages: targets.map((topic) => ({ topic, event: DATABASE_EVENTS.message, payload: forgedChange(batchMarker, ""), private: true })),
+        messages: targets.map((topic) => ({
+          topic,
+          event: DATABASE_EVENTS.message,
+          payload: forgedChange(batchMarker, ""),
+          private: true,
+        })),
       }),
     });
     expect(batch.status).toBe(202);
@@ -183,14 +188,19 @@ describe("the app's private topics over the wire", () => {
     await sql`insert into public.messages (author_id, body) values (${tom.user?.id ?? ""}, ${real})`;
     await waitUntil(() => tia.seen.filter((entry) => entry.includes(real)).length >= 2, "tia to get the real messages");
     for (const victim of [tia, tom, third, moderator])
-      expect(victim.seen.filter((entry) => markers.some((marker) => entry.includes(marker))), victim.name).toEqual([]);
+      expect(
+        victim.seen.filter((entry) => markers.some((marker) => entry.includes(marker))),
+        victim.name,
+      ).toEqual([]);
   });
 
   it("typing and presence travel on the signal topic only, to its members only", async () => {
     const marker = randomUUID();
     const tiaSignals = tia.channels.find((channel) => channel.topic === `realtime:${signalTopicOf(dm)}`) as RealtimeChannel;
     await tiaSignals.track({ marker });
-    expect(await tiaSignals.send({ type: "broadcast", event: SIGNAL_EVENTS.typing, payload: { userId: tia.user?.id, marker } })).toBe("ok");
+    expect(
+      await tiaSignals.send({ type: "broadcast", event: SIGNAL_EVENTS.typing, payload: { userId: tia.user?.id, marker } }),
+    ).toBe("ok");
     await waitUntil(() => tom.seen.filter((entry) => entry.includes(marker)).length >= 2, "tom's presence and typing");
     for (const outsider of [third, moderator]) {
       const probe = outsider.rest.channel(signalTopicOf(dm), { config: { private: true } });

@@ -54,7 +54,9 @@ export const getSignalNames = userFunction(
     ),
   ]),
   async ({ admin, read }, entries) => {
-    const checked = await Promise.all(entries.map(async ({ id, ticket }) => ((await signalTicketValid(admin, id, ticket)) ? id : null)));
+    const checked = await Promise.all(
+      entries.map(async ({ id, ticket }) => ((await signalTicketValid(admin, id, ticket)) ? id : null)),
+    );
     const vouched = [...new Set(checked.filter((id) => id !== null))];
     return vouched.length ? read((tx) => usernames(tx, vouched)) : {};
   },

@@ -21,9 +21,9 @@ async function withSession(claims: VerifiedClaims): Promise<VerifiedClaims> {
 
 beforeAll(async () => {
   const daveId = await createUser(ctx.db.sql, { email: "rt-dave@example.test", username: "rt_dave" });
-  [bob, carol, alice, dave] = await Promise.all(
+  [bob, carol, alice, dave] = (await Promise.all(
     [claimsFor(BOB), claimsFor(CAROL), moderatorClaims(ALICE), claimsFor(daveId)].map(withSession),
-  ) as [VerifiedClaims, VerifiedClaims, VerifiedClaims, VerifiedClaims];
+  )) as [VerifiedClaims, VerifiedClaims, VerifiedClaims, VerifiedClaims];
 });
 
 type Extension = "broadcast" | "presence";
@@ -115,7 +115,8 @@ describe("realtime.messages policies: a conversation", () => {
 
   it("a third user and a moderator are refused everything, like anon", async () => {
     for (const claims of [dave, alice, null])
-      for (const topic of [bobAndCarol, signalTopicOf(bobAndCarol)]) expect(await access(ctx.db.sql, claims, topic)).toEqual(none);
+      for (const topic of [bobAndCarol, signalTopicOf(bobAndCarol)])
+        expect(await access(ctx.db.sql, claims, topic)).toEqual(none);
   });
 
   it("only the canonical spelling (ids in byte order) is a conversation topic", async () => {
@@ -136,7 +137,9 @@ describe("realtime.messages policies: a user's own topic", () => {
 
 describe("realtime.messages policies: a token whose session is gone", () => {
   it("joins nothing and writes nothing, however valid its signature (ADR 0040)", async () => {
-    const erin = await withSession(claimsFor(await createUser(ctx.db.sql, { email: "rt-erin@example.test", username: "rt_erin" })));
+    const erin = await withSession(
+      claimsFor(await createUser(ctx.db.sql, { email: "rt-erin@example.test", username: "rt_erin" })),
+    );
     expect(await access(ctx.db.sql, erin, FEED_TOPIC)).toEqual(databaseReader);
     await ctx.db.sql`delete from auth.sessions where id = ${erin.session_id ?? ""}`;
     for (const topic of [FEED_TOPIC, signalTopicOf(FEED_TOPIC), userTopic(erin.sub)])
@@ -269,7 +272,8 @@ describe("a user's own topic hears from the auth tables", () => {
     const gina = await createUser(ctx.db.sql, { email: "rt-gina@example.test", username: "rt_gina" });
     await ctx.db.sql`update auth.users set raw_app_meta_data = raw_app_meta_data where id = ${gina}`;
     expect(await onTopic(userTopic(gina))).toEqual([]);
-    await ctx.db.sql`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"user_role":"moderator"}' where id = ${gina}`;
+    await ctx.db
+      .sql`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"user_role":"moderator"}' where id = ${gina}`;
     expect((await onTopic(userTopic(gina))).map((row) => row.event)).toEqual(["claims_changed"]);
   });
 });
