@@ -256,4 +256,19 @@ describe("the app's private topics over the wire", () => {
     ])
       expect(await names([forged]), JSON.stringify(forged)).toEqual({});
   });
+
+  it("a token whose session was revoked joins nothing, though it has not expired (ADR 0040)", async () => {
+    const user = await createFeedUser("rrev");
+    const leaving = await member(user);
+    expect((await join(leaving, FEED_TOPIC)).status).toBe("SUBSCRIBED");
+    const { error } = await leaving.supabase.auth.signOut({ scope: "global" });
+    expect(error).toBeNull();
+    for (const topic of [FEED_TOPIC, signalTopicOf(FEED_TOPIC), userTopic(user.id)]) {
+      // The second client still holds the old, unexpired token (auth-js forgets it on sign-out;
+      // an attacker who copied it would not).
+      const refused = await join({ ...leaving, supabase: leaving.rest, seen: [] }, topic);
+      expect(refused.status, topic).toBe("CHANNEL_ERROR");
+      await leaving.rest.removeChannel(refused.channel);
+    }
+  });
 });

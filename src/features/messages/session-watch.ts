@@ -3,17 +3,23 @@ import type { RealtimeChannel, RealtimeClient } from "@supabase/realtime-js";
 import { DATABASE_EVENTS, userTopic } from "~/lib/domain/realtime-topics";
 import type { RealtimeAccess } from "~/lib/realtime";
 
-/** Past the middleware's one-second revocation cache (ADR 0035). */
+/** Past the middleware's one-second counter caches. */
 const ASK_AGAIN_MS = 1_200;
+
+function revalidateNowAndAgain(): void {
+  void revalidate();
+  setTimeout(() => void revalidate(), ASK_AGAIN_MS);
+}
 
 /**
  * The user's own database topic, on the page's socket (ADR 0040). Realtime honours an access token
  * until it expires, whatever happened to its session, so the database tells the pages instead:
  * - `sessions_ended` naming this page's session: the page runs its loaders again, and the server,
- *   which checks the session on every request, sends it to the sign-in page. Each app instance
- *   rereads the revocation counter at most once a second (ADR 0035), so the page asks twice;
+ *   which checks the session on every request, sends it to the sign-in page;
  * - `claims_changed` (a role granted or taken): the page fetches its data again, and the middleware
  *   refreshes the claims first, so moderator controls come or go at once.
+ * Each app instance rereads the revocation and claims counters at most once a second (ADRs 0014,
+ * 0035), so the page asks twice: at once, and once more past that second.
  * A client that ignores these keeps receiving until its token expires: that window is Realtime's
  * and is bounded by `jwt_expiry` (docs/threat-model.md).
  */
@@ -27,11 +33,9 @@ export function watchOwnSession(client: Promise<RealtimeClient>, access: Promise
       channel
         .on("broadcast", { event: DATABASE_EVENTS.sessionsEnded }, ({ payload }) => {
           const ended = (payload as { session_ids?: unknown } | undefined)?.session_ids;
-          if (!sessionId || !Array.isArray(ended) || !ended.includes(sessionId)) return;
-          void revalidate();
-          setTimeout(() => void revalidate(), ASK_AGAIN_MS);
+          if (sessionId && Array.isArray(ended) && ended.includes(sessionId)) revalidateNowAndAgain();
         })
-        .on("broadcast", { event: DATABASE_EVENTS.claimsChanged }, () => void revalidate())
+        .on("broadcast", { event: DATABASE_EVENTS.claimsChanged }, revalidateNowAndAgain)
         .subscribe();
     },
     () => undefined,
