@@ -18,7 +18,16 @@ it("a refused first access call fails the connection", async () => {
 it("a refused renewal keeps the last token instead of handing over the Response's (undefined) one", async () => {
   vi.useFakeTimers({ toFake: ["Date"] });
   const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-  const answers = [{ url: "http://127.0.0.1:9", apikey: "sb_publishable_x", accessToken: "first-token", expiresAt, userId: "u", sessionId: null }];
+  const answers = [
+    {
+      url: "http://127.0.0.1:9",
+      apikey: "sb_publishable_x",
+      accessToken: "first-token",
+      expiresAt,
+      userId: "u",
+      sessionId: null,
+    },
+  ];
   const realtime = useRealtime(() => Promise.resolve(answers.shift() ?? refusal()));
   const client = await realtime.client;
   expect(client.accessTokenValue).toBe("first-token");
