@@ -1,7 +1,13 @@
 import type { RealtimeChannel } from "@supabase/realtime-js";
 import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
 import { toIsoMicros } from "~/lib/domain/timestamps";
-import { DATABASE_EVENTS, type DatabaseTopic, SIGNAL_EVENTS, signalTopicOf } from "~/lib/domain/realtime-topics";
+import {
+  DATABASE_EVENTS,
+  type DatabaseTopic,
+  SIGNAL_EVENTS,
+  type SignalClaim,
+  signalTopicOf,
+} from "~/lib/domain/realtime-topics";
 import { useRealtime } from "~/lib/realtime";
 import type { LiveFeedState } from "./live-feed";
 import { getRealtimeAccess, getSignalNames, getSignalTicket, getUsernames } from "./messages.api";
@@ -100,7 +106,7 @@ export function joinLiveChannel(
   }
 
   /** Asks the server which of these (user, ticket) pairs it signed; learns their names too. */
-  async function vouch(entries: { id: string; ticket: string }[]): Promise<void> {
+  async function vouch(entries: SignalClaim[]): Promise<void> {
     const unknown = entries.filter(
       ({ id, ticket }) => ticketLive(ticket) && !vouched.has(pair(id, ticket)) && !refused.has(pair(id, ticket)),
     );

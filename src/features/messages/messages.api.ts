@@ -1,5 +1,6 @@
 import { action, query } from "@solidjs/router";
 import type { FeedCursor } from "~/lib/domain/messages";
+import type { SignalClaim } from "~/lib/domain/realtime-topics";
 
 // Server code is imported inside each "use server" body: the feed page's client bundle must hold
 // only RPC stubs (it already carries the Realtime client).
@@ -29,7 +30,7 @@ export async function getSignalTicket() {
 }
 
 /** Names of the users whose presence or typing tickets the server signed; others are left out. */
-export async function getSignalNames(entries: { id: string; ticket: string }[]) {
+export async function getSignalNames(entries: SignalClaim[]) {
   "use server";
   return (await import("~/server/messages/loaders")).getSignalNames(entries);
 }

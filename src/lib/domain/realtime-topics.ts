@@ -58,5 +58,11 @@ export const SIGNAL_EVENTS = {
   typing: "typing",
 } as const;
 
+/** A user a presence entry or a typing event names, and the ticket it carries for them. */
+export interface SignalClaim {
+  id: string;
+  ticket: string;
+}
+
 export type DatabaseEvent = (typeof DATABASE_EVENTS)[keyof typeof DATABASE_EVENTS];
 export type SignalEvent = (typeof SIGNAL_EVENTS)[keyof typeof SIGNAL_EVENTS];
