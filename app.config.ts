@@ -7,6 +7,9 @@ export default defineConfig({
   // Nitro's node server sends precompressed gzip/brotli copies of the client assets (without this
   // it sends them uncompressed).
   server: { preset: "node-server", compressPublicAssets: true },
+  // Server-function answers as JSON: in its default "js" mode SolidStart's client runs each answer
+  // through eval(), which the Content-Security-Policy forbids (ADR 0043).
+  serialization: { mode: "json" },
   vite: ({ router }: { router: string }) =>
     router === "client"
       ? {
