@@ -183,6 +183,23 @@ describe("security headers on every response (built app)", () => {
   });
 });
 
+describe("static files (served before the middleware)", () => {
+  it("the favicon and the client's scripts and styles carry the fixed headers and a policy that allows nothing", async () => {
+    const html = await (await fetch(new URL("/login", inject("appUrl")))).text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/_build\/assets\/[^"]+)"/g)].map((match) => match[1] as string);
+    expect(assets.some((path) => path.endsWith(".js"))).toBe(true);
+    expect(assets.some((path) => path.endsWith(".css"))).toBe(true);
+    for (const path of ["/favicon.svg", ...assets]) {
+      const response = await fetch(new URL(path, inject("appUrl")));
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-security-policy"), path).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(response.headers.get("x-frame-options"), path).toBe("DENY");
+      expect(response.headers.get("referrer-policy"), path).toBe("same-origin");
+    }
+  });
+});
+
 /** A GET with the Host and X-Forwarded-Proto a TLS-terminating proxy would send (fetch cannot set Host). */
 function getThroughProxy(host: string, proto: string): Promise<Record<string, string | string[] | undefined>> {
   const app = new URL(inject("appUrl"));

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { FetchEvent } from "@solidjs/start/server";
 import { setResponseHeaders } from "vinxi/http";
+import { FIXED_HEADERS } from "./fixed-headers";
 import { isLocalHost } from "./local-hosts";
 
 /**
@@ -68,17 +69,7 @@ export function contentSecurityPolicy({ nonce, supabaseUrl, requestUrl, dev }: P
  * X-Forwarded-Proto (how vinxi builds it, and what the same-origin checks already compare with).
  */
 export function securityHeaders(input: PolicyInput): Record<string, string> {
-  const headers: Record<string, string> = {
-    "content-security-policy": contentSecurityPolicy(input),
-    // For browsers without CSP's frame-ancestors.
-    "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
-    // The no-JS forms need the page's own URL as Referer (ADR 0020); no other site needs any.
-    "referrer-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    // No cross-origin window keeps a handle on the app's pages (opener tricks, XS-leaks).
-    "cross-origin-opener-policy": "same-origin",
-  };
+  const headers: Record<string, string> = { ...FIXED_HEADERS, "content-security-policy": contentSecurityPolicy(input) };
   if (input.requestUrl.protocol === "https:" && !isLocalHost(input.requestUrl.hostname)) {
     headers["strict-transport-security"] = "max-age=31536000; includeSubDomains";
   }
