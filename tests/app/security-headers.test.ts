@@ -4,70 +4,9 @@ import { AppClient } from "../fixtures/app-client.ts";
 import { createFeedUser } from "../fixtures/feed-users.ts";
 import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
 import { appPages } from "../e2e/pages.ts";
+import { expectPageUnderPolicy, expectSecurityHeaders } from "../fixtures/security-headers.ts";
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
-const NONCE = /^'nonce-([A-Za-z0-9+/]{22}==)'$/;
-
-/** The policy of the built app, directive by directive, with the nonce left out (ADR 0043). */
-function expectedPolicy(): Record<string, string[]> {
-  const supabase = new URL(inject("apiUrl")).origin;
-  return {
-    "default-src": ["'self'"],
-    "script-src": ["'self'", "<nonce>"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
-    "connect-src": ["'self'", supabase, supabase.replace(/^http/, "ws")],
-    "form-action": ["'self'", supabase],
-    "frame-ancestors": ["'none'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'none'"],
-  };
-}
-
-function parsePolicy(policy: string): Record<string, string[]> {
-  return Object.fromEntries(
-    policy
-      .split(";")
-      .map((directive) => directive.trim().split(/\s+/))
-      .filter(([name]) => name)
-      .map(([name = "", ...sources]) => [name, sources]),
-  );
-}
-
-/** Checks every security header of `response` (served over plain http) and returns its nonce. */
-function expectSecurityHeaders(response: Response, label: string): string {
-  const policy = response.headers.get("content-security-policy");
-  expect(policy, `${label}: Content-Security-Policy`).toBeTruthy();
-  const directives = parsePolicy(policy as string);
-  const script = directives["script-src"] ?? [];
-  expect(script, label).not.toContain("'unsafe-inline'");
-  expect(script, label).not.toContain("'unsafe-eval'");
-  const nonce = script.map((source) => NONCE.exec(source)?.[1]).find(Boolean);
-  expect(nonce, `${label}: a nonce in script-src`).toBeTruthy();
-  expect({ ...directives, "script-src": script.map((source) => (NONCE.test(source) ? "<nonce>" : source)) }, label).toEqual(
-    expectedPolicy(),
-  );
-  expect(response.headers.get("x-frame-options"), label).toBe("DENY");
-  expect(response.headers.get("x-content-type-options"), label).toBe("nosniff");
-  expect(response.headers.get("referrer-policy"), label).toBe("same-origin");
-  expect(response.headers.get("permissions-policy"), label).toBe("camera=(), microphone=(), geolocation=(), payment=(), usb=()");
-  expect(response.headers.get("cross-origin-opener-policy"), label).toBe("same-origin");
-  expect(response.headers.get("strict-transport-security"), `${label}: no HSTS over http`).toBeNull();
-  return nonce as string;
-}
-
-/**
- * An HTML page under the policy: every script element carries this response's nonce (inline
- * ones would not run otherwise), and nothing needs inline styles (style-src has no nonce).
- */
-function expectPageUnderPolicy(html: string, nonce: string, label: string): void {
-  const scripts = html.match(/<script\b[^>]*>/g) ?? [];
-  expect(scripts.filter((tag) => !/\ssrc=/.test(tag)).length, `${label}: SolidStart's inline scripts`).toBeGreaterThan(0);
-  for (const tag of scripts) expect(tag, label).toContain(` nonce="${nonce}"`);
-  expect(html, `${label}: no <style> element`).not.toMatch(/<style\b/i);
-  expect(html, `${label}: no style attribute`).not.toMatch(/<[a-z][^>]*\sstyle=/i);
-}
-
 /** GETs `path` as a browser would, checking the headers of every response on the way; returns the last. */
 async function openPage(client: AppClient, path: string): Promise<{ response: Response; url: URL; html: string }> {
   let url = new URL(path, client.base);
