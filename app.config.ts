@@ -1,12 +1,22 @@
 import { defineConfig } from "@solidjs/start/config";
 import { rootRelativeBuildPaths } from "./config/build-paths";
+import { FIXED_HEADERS, STATIC_FILE_POLICY } from "./src/server/security/fixed-headers";
 import { trimBrowserRuntime, clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
 
 export default defineConfig({
   middleware: "src/middleware.ts",
   // Nitro's node server sends precompressed gzip/brotli copies of the client assets (without this
   // it sends them uncompressed).
-  server: { preset: "node-server", compressPublicAssets: true },
+  server: {
+    preset: "node-server",
+    compressPublicAssets: true,
+    // Static files are served before src/middleware.ts runs: they get the fixed security headers
+    // here (ADR 0043); every other response gets them, and its nonce policy, from the middleware.
+    routeRules: { "/**": { headers: { ...FIXED_HEADERS, "content-security-policy": STATIC_FILE_POLICY } } },
+  },
+  // Server-function answers as JSON: in its default "js" mode SolidStart's client runs each answer
+  // through eval(), which the Content-Security-Policy forbids (ADR 0043).
+  serialization: { mode: "json" },
   vite: ({ router }: { router: string }) =>
     router === "client"
       ? {

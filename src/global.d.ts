@@ -5,6 +5,8 @@ declare global {
   namespace App {
     interface RequestEventLocals {
       auth: RequestAuth;
+      /** This response's Content-Security-Policy nonce (src/server/security/headers.ts). */
+      cspNonce: string;
     }
   }
 }

@@ -14,6 +14,7 @@ import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
 import { updateSession } from "~/server/auth/session";
 import { writeModerationSettings } from "~/server/db/moderation-settings";
 import { serverEnv } from "~/server/env";
+import { applySecurityHeaders } from "~/server/security/headers";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
 import {
   guardServerFunctionRequest,
@@ -30,6 +31,8 @@ serverEnv();
 
 export default createMiddleware({
   onRequest: async (event) => {
+    // First, before anything can answer: every response from here on carries the headers.
+    applySecurityHeaders(event, serverEnv().VITE_SUPABASE_URL);
     const url = new URL(event.request.url);
     if (isStaticPath(url.pathname)) return;
     if (isCrossSiteWrite(event.request, url)) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppClient } from "../fixtures/app-client.ts";
+import { expectPageUnderPolicy, expectSecurityHeaders } from "../fixtures/security-headers.ts";
 import { decodeServerFunctionBody } from "../fixtures/server-functions.ts";
 import { expireAccessToken, readSession, writeSession } from "../fixtures/session-tokens.ts";
 import { type AppServer, startDedicatedApp } from "../setup/app-server.ts";
@@ -97,6 +98,7 @@ describe("Postgres unreachable", () => {
         expect(html(messages)).toBe(true);
         expect(messages.headers.get("retry-after")).toMatch(/^\d+$/);
         const page = await messages.text();
+        expectPageUnderPolicy(page, expectSecurityHeaders(messages, "the 503 page", stack.env.VITE_SUPABASE_URL), "the 503 page");
         expect(page).toContain("Temporarily unavailable");
         expect(page).toMatch(/<header [^>]*class="site-header"/);
         expect(page).not.toMatch(/ECONNREFUSED|postgres|\/work\/|at .*\.m?js:\d+/i);
@@ -107,6 +109,7 @@ describe("Postgres unreachable", () => {
         expect(send.headers.get("retry-after")).toMatch(/^\d+$/);
         // X-Error only flags the error (ADR 0020); the message travels in the serialized body.
         expect(send.headers.get("x-error")).toBe("true");
+        expectSecurityHeaders(send, "a server function's 503", stack.env.VITE_SUPABASE_URL);
         const error = decodeServerFunctionBody(new Uint8Array(await send.arrayBuffer()), send.headers.get("content-type"));
         expect((error as Error).message).toContain("temporarily unavailable");
         // Signed in throughout: no cookie was removed while the database was away.
@@ -130,6 +133,7 @@ describe("Postgres unreachable", () => {
       expect(response.status).toBe(500);
       expect(html(response)).toBe(true);
       const page = await response.text();
+      expectPageUnderPolicy(page, expectSecurityHeaders(response, "the 500 page", stack.env.VITE_SUPABASE_URL), "the 500 page");
       expect(page).toContain("Something went wrong");
       expect(page).toMatch(/<header [^>]*class="site-header"/);
       expect(page).not.toMatch(/permission denied|\/work\/|at .*\.m?js:\d+/i);
@@ -204,7 +208,7 @@ describe("auth server unreachable during a refresh", () => {
     const bob = await signedIn("bob@example.com");
     const session = await readSession(bob);
     const now = Math.floor(Date.now() / 1000);
-    const apiPort = Number(new URL(stack.supabase.apiUrl).port);
+    const apiPort = Number(new URL(stack.env.VITE_SUPABASE_URL).port);
     await new Promise<void>((resolve) => {
       stack.supabase.apiServer.close(() => resolve());
       stack.supabase.apiServer.closeAllConnections();

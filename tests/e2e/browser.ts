@@ -21,16 +21,54 @@ export function describeInBrowser(name: string, body: () => void): void {
 export interface BrowserHarness {
   /** A new context (own cookie jar, own client IP for the app's rate limits), closed after the test. */
   newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+  /** The policy violations seen so far in this test, taken out so they do not fail it: for a test that provokes one. */
+  takePolicyViolations(): PolicyViolation[];
+}
+
+/** What a page reported through its `securitypolicyviolation` event. */
+export interface PolicyViolation {
+  page: string;
+  directive: string;
+  blocked: string;
+  source: string;
+  sample: string;
+}
+
+/**
+ * Reports every Content-Security-Policy violation of every page and frame of the context to
+ * `record`. The listener is installed through the DevTools protocol before any page script runs,
+ * so the page's own policy cannot block it, and it hears violations on every element (capture).
+ */
+async function reportPolicyViolations(context: BrowserContext, record: (violation: PolicyViolation) => void): Promise<void> {
+  await context.exposeBinding("__reportPolicyViolation", (_source, violation: PolicyViolation) => record(violation));
+  await context.addInitScript(() => {
+    const report = (window as unknown as { __reportPolicyViolation: (violation: PolicyViolation) => void })
+      .__reportPolicyViolation;
+    document.addEventListener(
+      "securitypolicyviolation",
+      (event) =>
+        void report({
+          page: location.href,
+          directive: event.effectiveDirective,
+          blocked: event.blockedURI,
+          source: `${event.sourceFile}:${event.lineNumber}`,
+          sample: event.sample,
+        }),
+      true,
+    );
+  });
 }
 
 /**
  * One Chromium per test file (Playwright's launch gives every browser a fresh temporary profile
  * directory and removes it on close); one context per test, all closed in afterEach, so no cookie,
- * tab or BroadcastChannel survives into the next test.
+ * tab or BroadcastChannel survives into the next test. Any Content-Security-Policy violation in a
+ * context fails the test that opened it (ADR 0043): the app must work under its own policy.
  */
 export function useBrowser(): BrowserHarness {
   let browser: Browser | undefined;
   const open: BrowserContext[] = [];
+  const violations: PolicyViolation[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH)) {
@@ -45,6 +83,11 @@ export function useBrowser(): BrowserHarness {
 
   afterEach(async () => {
     await Promise.all(open.splice(0).map((context) => context.close()));
+    const seen = violations.splice(0);
+    if (seen.length > 0) {
+      const lines = seen.map((v) => `${v.directive} blocked ${v.blocked || "(inline)"} on ${v.page} at ${v.source} ${v.sample}`);
+      throw new Error(`Content-Security-Policy violations:\n${lines.join("\n")}`);
+    }
   });
 
   afterAll(async () => {
@@ -60,10 +103,14 @@ export function useBrowser(): BrowserHarness {
         // The app under test trusts X-Forwarded-For: a client IP of its own per context.
         extraHTTPHeaders: { "x-forwarded-for": `10.${randomBytes(3).join(".")}`, ...options.extraHTTPHeaders },
       });
+      await reportPolicyViolations(context, (violation) => violations.push(violation));
       context.setDefaultTimeout(10_000);
       context.setDefaultNavigationTimeout(15_000);
       open.push(context);
       return context;
+    },
+    takePolicyViolations() {
+      return violations.splice(0);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type CookieOptions, combineChunks, parseCookieHeader } from "@supabase/ssr";
 import { getResponseHeader, setCookie, setHeader } from "vinxi/http";
 import type { FetchEvent } from "@solidjs/start/server";
+import { isLocalHost } from "~/server/security/local-hosts";
 
 export interface CookieToSet {
   name: string;
@@ -9,8 +10,6 @@ export interface CookieToSet {
 }
 
 export type CookieSink = (cookies: CookieToSet[], headers: Record<string, string>) => void;
-
-const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** The name supabase-js derives from the project URL; passed explicitly so both sides agree. */
 export function sessionCookieName(supabaseUrl: string): string {
@@ -26,7 +25,7 @@ export function sessionCookieOptions(requestUrl: URL): CookieOptions {
   return {
     httpOnly: true,
     sameSite: "lax",
-    secure: !LOCAL_HOSTS.has(requestUrl.hostname),
+    secure: !isLocalHost(requestUrl.hostname),
     path: "/",
   };
 }
