@@ -70,16 +70,18 @@ describe.each(revocations)("$name", ({ revoke }) => {
     const laptop = await signedIn(email);
     const key = sessionCookieName(laptop);
     const session = await readSession(laptop);
-    const copies = await Promise.all(
-      tokenAges(JWT_EXPIRY).map(async ({ at, age }) => ({ at, session: await sessionAtAge(session, age, JWT_EXPIRY) })),
-    );
+    // Minted just before use, so each is at its age when it arrives, however slow the run.
+    const copies = () =>
+      Promise.all(
+        tokenAges(JWT_EXPIRY).map(async ({ at, age }) => ({ at, session: await sessionAtAge(session, age, JWT_EXPIRY) })),
+      );
     // Every copy works before, so only the revocation can end it (and the app has seen the session).
-    for (const copy of copies) expectServed(await trySurfaces(laptop.base, key, copy.session, fn), email, copy.at);
+    for (const copy of await copies()) expectServed(await trySurfaces(laptop.base, key, copy.session, fn), email, copy.at);
 
     await revoke({ id: user.id, phone });
     await new Promise((resolve) => setTimeout(resolve, REVOCATION_CHECK_MS + 100));
     await resetAuthCounts();
-    for (const copy of copies) expectRefused(await trySurfaces(laptop.base, key, copy.session, fn), email, copy.at);
+    for (const copy of await copies()) expectRefused(await trySurfaces(laptop.base, key, copy.session, fn), email, copy.at);
     // The app's own session check refused them, the one in the margin too: not a refresh attempt.
     expect(await authCounts()).toEqual({});
   });

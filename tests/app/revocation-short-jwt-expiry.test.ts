@@ -60,9 +60,11 @@ async function signedIn(email: string): Promise<AppClient> {
   return client;
 }
 
-/** The device's session with its token at each point of a 60 s life, signed by this backend. */
-async function copiesAtEveryAge(device: AppClient): Promise<{ at: string; session: StoredSession }[]> {
-  const session = await readSession(device);
+/**
+ * `session` with its token at each point of a 60 s life, signed by this backend. Minted just
+ * before use, so each is at its age when it arrives, however slow the run.
+ */
+function copiesAtEveryAge(session: StoredSession): Promise<{ at: string; session: StoredSession }[]> {
   return Promise.all(
     tokenAges(JWT_EXPIRY).map(async ({ at, age }) => ({
       at,
@@ -80,16 +82,17 @@ describe("jwt_expiry = 60: every token lives inside the refresh margin", () => {
     const { email } = await createUser("short-everywhere");
     const phone = await signedIn(email);
     const laptop = await signedIn(email);
-    const issued = decodeJwt((await readSession(laptop)).access_token);
+    const session = await readSession(laptop);
+    const issued = decodeJwt(session.access_token);
     expect((issued.exp ?? 0) - (issued.iat ?? 0)).toBe(JWT_EXPIRY);
-    const copies = await copiesAtEveryAge(laptop);
-    for (const copy of copies) expectServed(await trySurfaces(base, sessionCookieName(laptop), copy.session, fn), email, copy.at);
+    for (const copy of await copiesAtEveryAge(session))
+      expectServed(await trySurfaces(base, sessionCookieName(laptop), copy.session, fn), email, copy.at);
 
     const signedOut = await phone.submit("/account", "signOut", { scope: "global" });
     expect(signedOut.status).toBe(302);
     await pause(REVOCATION_CHECK_MS + 100);
     const before = tokenRequests;
-    for (const copy of copies)
+    for (const copy of await copiesAtEveryAge(session))
       expectRefused(await trySurfaces(base, sessionCookieName(laptop), copy.session, fn), email, copy.at);
     expect(tokenRequests - before).toBe(0);
   });
