@@ -169,7 +169,7 @@ describe("hostile input against every server function and form action of the bui
     const enrolled = await signedIn("hostile-2fa");
     await enrolTotp(enrolled.client);
     const awaitingCode = new AppClient();
-    await awaitingCode.signIn(enrolled.email, PASSWORD, "/");
+    await awaitingCode.signIn(enrolled.email, PASSWORD, "/", "/two-factor?next=%2F");
     forms = [
       ...(await crawl(new AppClient(), false)),
       ...(await crawl(member.client, true)),

@@ -3,7 +3,15 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminClient, createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
-import { flashOf, openVerifyLink, sessionSetCookies, submitForm, visibleText, withAppDatabase } from "../fixtures/auth-flows.ts";
+import {
+  flashOf,
+  localProviderCallback,
+  openVerifyLink,
+  sessionSetCookies,
+  submitForm,
+  visibleText,
+  withAppDatabase,
+} from "../fixtures/auth-flows.ts";
 import { linkIn, uniqueEmail, waitForMail } from "../fixtures/mailbox.ts";
 import { callServerFunction, exposedText, useServerFunctions } from "../fixtures/server-functions.ts";
 import { readSession } from "../fixtures/session-tokens.ts";
@@ -64,6 +72,16 @@ async function signOut(client: AppClient): Promise<void> {
   expect(client.sessionCookieNames()).toEqual([]);
 }
 
+/** The code page that must come first after signing in with a factor, leading on to `next`. */
+function codePage(next: string): string {
+  return `/two-factor?next=${encodeURIComponent(next)}`;
+}
+
+/** Signs a user with a factor in with the password form: the app sends them to the code page. */
+function signInAwaitingCode(client: AppClient, email: string, next: string): Promise<Response> {
+  return client.signIn(email, PASSWORD, next, codePage(next));
+}
+
 /** A no-JS post of the code page's form; returns the response. */
 function submitCode(client: AppClient, code: string, next = "/protected"): Promise<Response> {
   return client.submit(`/two-factor?next=${encodeURIComponent(next)}`, "verifySignInCode", { code, next });
@@ -87,7 +105,7 @@ describe("two-factor sign-in", () => {
     expect(listed.body).toContain("Authenticator app 1");
 
     await signOut(client);
-    await client.signIn(email, PASSWORD, "/protected");
+    await signInAwaitingCode(client, email, "/protected");
     expect(await aal(client)).toBe("aal1");
 
     // Every protected page, and the loaders behind them, send the aal1 session to the code page.
@@ -129,7 +147,7 @@ describe("two-factor sign-in", () => {
     await client.signIn(email, PASSWORD, "/account");
     const { secret } = await enrol(client); // counts as the 1st code of the window
     await signOut(client);
-    await client.signIn(email, PASSWORD, "/protected");
+    await signInAwaitingCode(client, email, "/protected");
 
     const verify = serverFunction("verifySignInCode", "action");
     const form = (code: string) => {
@@ -168,7 +186,7 @@ describe("two-factor sign-in", () => {
 
     // The limit is per user and lives in Postgres: a fresh client (another IP) is refused too.
     const other = new AppClient();
-    await other.signIn(email, PASSWORD, "/protected");
+    await signInAwaitingCode(other, email, "/protected");
     expect(String(flashOf(await submitCode(other, totpCode(secret)))?.result)).toMatch(/^Too many attempts/);
 
     // Five minutes later (moved window): the right code works.
@@ -181,7 +199,7 @@ describe("two-factor sign-in", () => {
     expect(await aal(client)).toBe("aal2");
   });
 
-  it("after a magic link too, the aal1 session gets the code page before /protected", async () => {
+  it("after a magic link too, the aal1 session goes to the code page before /protected", async () => {
     const email = uniqueEmail("totp-magic");
     await createConfirmedUser(email, PASSWORD);
     const client = new AppClient();
@@ -193,12 +211,65 @@ describe("two-factor sign-in", () => {
     expect(visibleText(sent.body)).toContain("a sign-in link is on its way");
     const callback = await openVerifyLink(linkIn((await waitForMail(email, /Magic Link/)).text, "verify"));
     const landed = await client.request(`${callback.pathname}${callback.search}`);
-    expect(locationOf(landed)).toBe("/protected");
+    expect(locationOf(landed)).toBe(codePage("/protected"));
     expect(await aal(client)).toBe("aal1");
     const guarded = await client.request("/protected", { headers: browser });
     expect(locationOf(guarded)).toBe("/two-factor?next=%2Fprotected");
     expect(locationOf(await submitCode(client, totpCode(secret)))).toBe("/protected");
     expect((await client.request("/protected", { headers: browser })).status).toBe(200);
+  });
+
+  it("without JavaScript, the password form sends a user with a factor straight to the code page with their next; nothing shows them signed in before the code", async () => {
+    const email = uniqueEmail("totp-landing");
+    await createConfirmedUser(email, PASSWORD);
+    const client = new AppClient();
+    await client.signIn(email, PASSWORD, "/account");
+    const { secret } = await enrol(client);
+    await signOut(client);
+
+    const signedIn = await client.submit("/login?next=%2Fmessages", "signIn", { email, password: PASSWORD, next: "/messages" });
+    expect(signedIn.status).toBe(302);
+    expect(signedIn.headers.get("location")).toBe("/two-factor?next=%2Fmessages");
+    expect(sessionSetCookies(signedIn).length).toBeGreaterThan(0);
+
+    // A page anyone may see does not name them, in the header or in the layout's loader.
+    const home = await client.follow("/");
+    expect(home.url.pathname).toBe("/");
+    expect(home.body).not.toContain(email);
+    expect(home.body).not.toContain('data-testid="signed-in-as"');
+    const user = await callServerFunction(client, serverFunction("getCurrentUser", "query"), { args: [] });
+    expect(user.response.status).toBe(200);
+    expect(user.value).toBeNull();
+
+    const right = await submitCode(client, totpCode(secret), "/messages");
+    expect(locationOf(right)).toBe("/messages");
+    const messages = await client.follow("/messages");
+    expect(messages.url.pathname).toBe("/messages");
+    expect(messages.body).toContain('data-testid="signed-in-as"');
+    expect(messages.body).toContain(email);
+  });
+
+  it("after the local provider (OAuth), and from the code page's own calls, next is kept", async () => {
+    const email = uniqueEmail("totp-oauth");
+    await createConfirmedUser(email, PASSWORD);
+    const client = new AppClient();
+    await client.signIn(email, PASSWORD, "/account");
+    await enrol(client);
+    await signOut(client);
+
+    const callback = await localProviderCallback(client, email, "/messages");
+    const landed = await client.request(`${callback.pathname}${callback.search}`);
+    expect(locationOf(landed)).toBe(codePage("/messages"));
+    expect(await aal(client)).toBe("aal1");
+    // A protected page's loader called from the code page (a link followed there with
+    // JavaScript) leads back to the same code page, not to one inside it.
+    const loader = await callServerFunction(
+      client,
+      serverFunction("getProtectedPage", "query"),
+      { args: [] },
+      { referer: `${client.base}${codePage("/messages")}` },
+    );
+    expect(locationOf(loader.response)).toBe(codePage("/messages"));
   });
 
   it("removing the factor turns the code page off for the next sign-in", async () => {
@@ -228,7 +299,7 @@ describe("two-factor sign-in", () => {
     const { secret } = await enrol(client);
     await signOut(client);
 
-    await client.signIn(email, PASSWORD, "/moderation");
+    await signInAwaitingCode(client, email, "/moderation");
     const guard = await client.request("/moderation", { headers: browser });
     expect(guard.status).toBe(302);
     expect(guard.headers.get("location")).toBe("/two-factor?next=%2Fmoderation");

@@ -2,8 +2,10 @@ import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
 import { adminClient, createConfirmedUser } from "../fixtures/admin.ts";
+import { AppClient } from "../fixtures/app-client.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
+import { enrolTotp } from "../fixtures/two-factor.ts";
 import { describeInBrowser, readBrowserSession, sessionCookieNames, useBrowser } from "./browser.ts";
 
 const PASSWORD = "browser-two-factor-1";
@@ -85,5 +87,32 @@ describeInBrowser("two-factor sign-in in a real browser", () => {
     await page.waitForURL("**/moderation");
     await page.getByRole("heading", { name: "Moderation" }).waitFor();
     expect(decodeJwt((await readBrowserSession(context)).session.access_token).aal).toBe("aal2");
+  });
+
+  it("with JavaScript, the password leads straight to the code page with the next asked for; the header shows no one until the code", async () => {
+    const email = uniqueEmail("browser-totp-landing");
+    await createConfirmedUser(email, PASSWORD);
+    // Enrolled over HTTP: the enrolment's own browser flow is the test above.
+    const enrolling = new AppClient();
+    await enrolling.signIn(email, PASSWORD, "/account");
+    const { secret } = await enrolTotp(enrolling);
+
+    const context = await harness.newContext();
+    const page = await context.newPage();
+    await page.goto("/login?next=/messages");
+    await waitForHydration(page);
+    await signInWithForm(page, email);
+    await page.waitForURL((url) => url.pathname === "/two-factor");
+    expect(new URL(page.url()).search).toBe("?next=%2Fmessages");
+    await page.getByRole("heading", { name: "Enter your code" }).waitFor();
+    const header = page.getByRole("navigation", { name: "Main" });
+    await header.getByRole("link", { name: "Sign in" }).waitFor();
+    expect(await page.getByTestId("signed-in-as").count()).toBe(0);
+    await waitForHydration(page);
+
+    await page.getByLabel("Code").fill(totpCode(secret));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL((url) => url.pathname === "/messages");
+    await page.getByTestId("signed-in-as").getByText(email).waitFor();
   });
 });

@@ -79,12 +79,13 @@ export function relaxedLimits(config: SupabaseConfig): void {
 
 /**
  * A dedicated local Supabase (own cluster, auth, Realtime) and `instances` app servers on it,
- * with `env` on top of the app's environment.
+ * with `env` on top of the app's environment and `configure` applied to the backend's config.
  */
 export async function startDedicatedApp(
   database: string,
   instances = 1,
   env: Record<string, string> = {},
+  configure: (config: SupabaseConfig) => void = () => undefined,
 ): Promise<{ local: LocalApp; apps: AppServer[]; stop(): Promise<void> }> {
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
   const local = await startLocalApp(
@@ -95,6 +96,7 @@ export async function startDedicatedApp(
         config.auth.site_url = `http://127.0.0.1:${ports[0]}`;
         config.auth.additional_redirect_urls = ports.map((port) => `http://127.0.0.1:${port}/**`);
         relaxedLimits(config);
+        configure(config);
       },
     },
     RLS_CLIENT_PASSWORD,

@@ -15,6 +15,7 @@ import {
   SignUpForm,
   UpdatePasswordForm,
 } from "./forms";
+import { signedInLandingPath } from "./protected-paths";
 import { adoptSessionFromCookies } from "./session";
 import { consumeAuthAttempt, type Limit } from "./rate-limit";
 
@@ -45,7 +46,8 @@ async function afterSessionChange(): Promise<void> {
 
 async function signedInRedirect(next: string): Promise<never> {
   await afterSessionChange();
-  throw redirect(safeNextPath(next));
+  const pending = getRequestEvent()?.locals.auth.secondFactorPending ?? false;
+  throw redirect(signedInLandingPath(safeNextPath(next), pending, requestOrigin()));
 }
 
 function logAuthError(name: string, error: AuthError): void {

@@ -1,6 +1,8 @@
 import type { APIEvent } from "@solidjs/start/server";
 import type { EmailOtpType } from "@supabase/supabase-js";
 import { nextFromMailLink } from "~/lib/safe-redirect";
+import { signedInLandingPath } from "./protected-paths";
+import { adoptSessionFromCookies } from "./session";
 import { redirectWithSessionCookies } from "./session-cookies";
 
 const EMAIL_OTP_TYPES = new Set<EmailOtpType>(["signup", "magiclink", "recovery", "email_change", "invite", "email"]);
@@ -10,6 +12,12 @@ export type LinkProblem = "link_expired" | "link_used" | "link_invalid" | "link_
 
 function toLogin(event: APIEvent, problem: LinkProblem, next: string): Response {
   return redirectWithSessionCookies(event, `/login?error=${problem}&next=${encodeURIComponent(next)}`);
+}
+
+/** A link signed the user in: on to `next`, or to the code page first when they have a factor. */
+async function signedIn(event: APIEvent, next: string): Promise<Response> {
+  await adoptSessionFromCookies(event.locals.auth);
+  return redirectWithSessionCookies(event, signedInLandingPath(next, event.locals.auth.secondFactorPending, event.request.url));
 }
 
 function problemFor(code: string | undefined): LinkProblem {
@@ -34,7 +42,7 @@ export async function confirmEmailLink(event: APIEvent): Promise<Response> {
     console.warn(`confirm ${type}: ${error.code ?? error.status} ${error.message}`);
     return toLogin(event, problemFor(error.code), next);
   }
-  return redirectWithSessionCookies(event, type === "recovery" ? "/account/update-password" : next);
+  return signedIn(event, type === "recovery" ? "/account/update-password" : next);
 }
 
 /** `/auth/callback?code&next`: the PKCE exchange after OAuth or a magic link's verify redirect. */
@@ -51,5 +59,5 @@ export async function exchangeAuthCode(event: APIEvent): Promise<Response> {
     console.warn(`callback: ${error.code ?? error.status} ${error.message}`);
     return toLogin(event, problemFor(error.code), next);
   }
-  return redirectWithSessionCookies(event, next);
+  return signedIn(event, next);
 }

@@ -15,9 +15,13 @@ function requestAuth() {
   return { event, auth: event.locals.auth };
 }
 
-/** The verified claims of the signed-in user, or null. */
+/**
+ * The verified claims of the signed-in user; null when signed out and while the second factor is
+ * pending: until the code, nothing may show them as signed in.
+ */
 export function getClaims(): VerifiedClaims | null {
-  return requestAuth().auth.claims;
+  const { auth } = requestAuth();
+  return auth.secondFactorPending ? null : auth.claims;
 }
 
 // Server functions are called from a page; send the user back to that page, not to /_server.
@@ -27,11 +31,12 @@ function returnUrl(event: ReturnType<typeof requestAuth>["event"]): URL {
 }
 
 /**
- * A sign-in form's own page, when the loaders of the page it goes to ask for the code: their
- * request still carries the form's page as Referer, and the code page must lead on to `next`.
+ * A page that leads on to its own `next` (a sign-in form, the code page): a call from it that is
+ * sent to the code page carries that page as Referer, and the code page must lead on to the same
+ * `next`, not back to the form, nor to a code page inside the code page.
  */
 function afterSignIn(url: URL): URL {
-  if (url.pathname !== "/login" && url.pathname !== "/signup") return url;
+  if (url.pathname !== "/login" && url.pathname !== "/signup" && url.pathname !== "/two-factor") return url;
   return new URL(safeNextPath(url.searchParams.get("next")), url);
 }
 

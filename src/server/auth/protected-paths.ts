@@ -57,6 +57,15 @@ export function secondFactorRedirectPath(url: URL): string {
   return `/two-factor?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`;
 }
 
+/**
+ * Where signing in (password, mail link, provider) leads: `next`, or first the code page when the
+ * new session needs its second factor. Going there at once, not at the first protected page,
+ * keeps `next` and never shows the user as signed in before the code (ADR 0034).
+ */
+export function signedInLandingPath(next: string, secondFactorPending: boolean, base: string | URL): string {
+  return secondFactorPending ? secondFactorRedirectPath(new URL(next, base)) : next;
+}
+
 /** Where a moderator without the factor that MODERATORS_REQUIRE_FACTOR asks for is sent. */
 export const ENROL_FOR_MODERATION_PATH = "/account/security?required=moderation";
 

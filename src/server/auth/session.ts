@@ -83,6 +83,11 @@ function accessTokenVerifier(): AccessTokenVerifier {
   return verifier;
 }
 
+/** The session auth-js answered with is the one the cookie already held: nothing was refreshed. */
+function handedBack(session: Pick<StoredSession, "access_token" | "refresh_token"> | null, stored: StoredSession): boolean {
+  return session?.access_token === stored.access_token && session.refresh_token === stored.refresh_token;
+}
+
 /**
  * Refreshes through a throw-away cookie view, so the outcome (the new cookies) can be handed to
  * every request that arrived with the same expired session. GoTrue's refresh tokens are single
@@ -104,10 +109,17 @@ function refreshOnce(event: FetchEvent, requestUrl: URL, stored: StoredSession):
     // its margin; otherwise refreshSession() rotates (it refreshes once, as its session load does
     // not). Either way the new access token goes through the same local verification as any other.
     const authJsSeesExpiry = (stored.expires_at ?? Number.POSITIVE_INFINITY) - Date.now() / 1000 < REFRESH_MARGIN_SECONDS;
-    const { data, error } = authJsSeesExpiry ? await client.auth.getSession() : await client.auth.refreshSession();
+    let { data, error } = authJsSeesExpiry ? await client.auth.getSession() : await client.auth.refreshSession();
+    // The trap (ADR 0044): when a refresh in its margin fails and the stored token has not expired
+    // yet, getSession() answers with that stored session and no error, whether the auth server was
+    // unreachable or refused the refresh token (session deleted, family revoked, user banned).
+    // refreshSession() then answers with the failure itself: auth-js keeps a failed refresh's result
+    // for that refresh token, so asking again costs no second request.
+    if (authJsSeesExpiry && handedBack(data.session, stored)) ({ data, error } = await client.auth.refreshSession());
     // A 5xx or a network error: nothing is known about the session, so nothing may be removed.
-    if (!data.session && error && isAuthRetryableFetchError(error)) throw new RefreshUnavailable(error.message);
-    captured.accessToken = data.session?.access_token ?? null;
+    if (error && isAuthRetryableFetchError(error)) throw new RefreshUnavailable(error.message);
+    // Anything else without a new session is a refusal, never a reason to keep the old token.
+    captured.accessToken = error || !data.session || handedBack(data.session, stored) ? null : data.session.access_token;
     return captured;
   })();
   flight.then(
@@ -185,18 +197,20 @@ export async function updateSession(event: FetchEvent): Promise<void> {
     // auth server's clocks apart they disagree, and either one past means the session needs a
     // refresh, never a sign-out (ADR 0021).
     const expiresAt = Math.min(result.claims.exp, stored.expires_at ?? Number.POSITIVE_INFINITY);
-    if (expiresAt - Date.now() / 1000 < REFRESH_MARGIN_SECONDS) refresh = "expiring";
-    else {
-      // Both usually answer from memory; when both must ask the database they do so side by side.
-      const [sessionGone, claimsChanged] = await Promise.all([
-        tokenCheck("session revocation", tokenSessionRevoked(result.claims), false),
-        tokenCheck("claims freshness", tokenClaimsOutdated(result.claims), false),
-      ]);
-      // The session was deleted (signed out everywhere, by an admin, user deleted): the token
-      // still verifies, but a refresh would be refused anyway, so the cookies go now.
-      if (sessionGone) result = { status: "invalid", reason: "session revoked" };
-      else if (claimsChanged) refresh = "claims-changed";
-    }
+    const expiring = expiresAt - Date.now() / 1000 < REFRESH_MARGIN_SECONDS;
+    // The session check runs whatever the token's age, before any refresh (ADR 0044): a token in
+    // its margin is still valid, and it is what an unreachable auth server would leave standing.
+    // The claims need no check then: the refresh brings them from the database. Both usually
+    // answer from memory; when both must ask the database they do so side by side.
+    const [sessionGone, claimsChanged] = await Promise.all([
+      tokenCheck("session revocation", tokenSessionRevoked(result.claims), false),
+      expiring ? false : tokenCheck("claims freshness", tokenClaimsOutdated(result.claims), false),
+    ]);
+    // The session was deleted (signed out everywhere, by an admin, user deleted): the token
+    // still verifies, but a refresh would be refused anyway, so the cookies go now.
+    if (sessionGone) result = { status: "invalid", reason: "session revoked" };
+    else if (expiring) refresh = "expiring";
+    else if (claimsChanged) refresh = "claims-changed";
   }
 
   if (refresh) {
@@ -205,7 +219,8 @@ export async function updateSession(event: FetchEvent): Promise<void> {
       outcome = await within(refreshOnce(event, requestUrl, stored), REFRESH_WAIT_MS, () => new RefreshUnavailable("timed out"));
     } catch (error) {
       // The auth server is unreachable: keep the cookies for later. A token that is still valid
-      // and only due for a refresh still signs this request in; one whose claims changed does not.
+      // and only due for a refresh still signs this request in (its session was checked above);
+      // one whose claims changed does not.
       console.warn(`session refresh failed: ${(error as Error).message}`);
       if (result.status === "valid" && refresh === "expiring" && result.claims.exp > Date.now() / 1000)
         await adoptClaims(auth, result.claims);
