@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type postgres from "postgres";
 import { PG_FUNCTION_HOOK_URI } from "../config.ts";
 import type { AuthContext } from "./context.ts";
-import { AuthApiError, forbidden } from "./errors.ts";
+import { AuthApiError } from "./errors.ts";
 
 /**
  * GoTrue's Postgres-function Auth hooks, as its hook manager runs them: the function is called
@@ -72,12 +72,16 @@ const DEFAULT_REJECTION = "Further MFA verification attempts will be rejected.";
 
 /**
  * `[auth.hook.mfa_verification_attempt]`: called for every code GoTrue has checked, right or wrong,
- * before it answers. `decision: "reject"` signs the user out everywhere (every session of the
- * user, aal2 ones included) and answers 403 `mfa_verification_rejected` with the hook's message.
+ * before it answers. Returns the rejection message when the hook says `decision: "reject"`, on which
+ * GoTrue signs the user out everywhere (every session of the user, aal2 ones included) and answers
+ * 403 `mfa_verification_rejected` with it.
  */
-export async function mfaVerificationAttemptHook(context: AuthContext, attempt: MfaVerificationAttempt): Promise<void> {
+export async function mfaVerificationAttemptHook(
+  context: AuthContext,
+  attempt: MfaVerificationAttempt,
+): Promise<{ rejected: string } | undefined> {
   const hook = context.config.auth.hook.mfa_verification_attempt;
-  if (!hook.enabled) return;
+  if (!hook.enabled) return undefined;
   const output = await callHook(context, hook.uri, {
     metadata: { uuid: randomUUID(), time: new Date().toISOString(), name: "mfa-verification", ip_address: attempt.ip },
     user_id: attempt.userId,
@@ -87,11 +91,10 @@ export async function mfaVerificationAttemptHook(context: AuthContext, attempt: 
   });
   const failure = errorInOutput(output);
   if (failure) throw failure;
-  if (output === null) return;
+  if (output === null) return undefined;
   if (!isObject(output) || !readsAs(output.decision, "string") || !readsAs(output.message, "string")) {
     throw unexpected("Error unmarshaling JSON output.");
   }
-  if (output.decision !== "reject") return;
-  await context.sql`delete from auth.sessions where user_id = ${attempt.userId}`;
-  throw forbidden("mfa_verification_rejected", (output.message as string | undefined) || DEFAULT_REJECTION);
+  if (output.decision !== "reject") return undefined;
+  return { rejected: (output.message as string | undefined) || DEFAULT_REJECTION };
 }

@@ -189,13 +189,20 @@ export async function verifyFactor(request: AuthRequest, context: AuthContext): 
     );
   }
   const valid = totpMatches(factor.secret ?? "", code, Date.now());
-  await mfaVerificationAttemptHook(context, {
+  const hook = await mfaVerificationAttemptHook(context, {
     userId: who.user.id,
     factorId: factor.id,
     factorType: factor.factor_type,
     valid,
     ip: request.ip,
   });
+  if (hook) {
+    await context.sql.begin(async (tx) => {
+      await lockUser(tx, who.user.id);
+      await tx`delete from auth.sessions where user_id = ${who.user.id}`;
+    });
+    throw forbidden("mfa_verification_rejected", hook.rejected);
+  }
   if (!valid) throw unprocessable("mfa_verification_failed", "Invalid TOTP code entered");
 
   const session = await context.sql.begin(async (tx) => {

@@ -285,34 +285,45 @@ describe("mfa: challenge and verify", () => {
 });
 
 describe("mfa: concurrent challenges and verifies of one factor", () => {
-  it("answers every one of 24 concurrent challenge + verify calls, from one or several sessions, as GoTrue does: no 5xx", async () => {
-    const { user, factor, secret } = await userWithVerifiedFactor("mfa-concurrent");
-    // Concurrent challenges of one factor used to deadlock; three aal1 sessions of the user add
-    // verifies that delete the other sessions while those sessions' own verifies are under way.
-    const sessions = await Promise.all(
-      [0, 1, 2].map(async () => {
-        const supabase = client();
-        const { error } = await supabase.auth.signInWithPassword({ email: user.email, password: PASSWORD });
-        if (error) throw error;
-        return supabase;
-      }),
-    );
-    const results = await Promise.all(
-      Array.from({ length: 24 }, async (_, i) => {
-        const supabase = sessions[i % sessions.length] as SupabaseClient;
-        const code = i % 2 === 0 ? totp(secret) : wrongCode(totp(secret));
-        const { error } = await supabase.auth.mfa.challengeAndVerify({ factorId: factor.id, code });
-        return error ? { status: error.status, code: error.code ?? error.name } : { status: 200 };
-      }),
-    );
-    const answers = new Set(results.map((result) => `${result.status} ${result.code ?? ""}`.trim()));
-    // Success, a wrong code, or a session another verify has just ended (auth-js then drops it
-    // and refuses that client's later calls itself); never a server failure.
-    for (const answer of answers) {
-      expect(answer).toMatch(/^(200|422 mfa_verification_failed|403 session_not_found|400 AuthSessionMissingError)$/);
-    }
-    expect(results.filter((result) => result.status === 200).length).toBeGreaterThan(0);
-  });
+  // Every 6th code wrong stays below a limit of 5 wrong codes, so the right ones get through;
+  // every 2nd goes beyond it, so a hook that limits wrong codes (this project's) signs the user
+  // out while the other calls are under way.
+  it.each([
+    ["every 6th code wrong", 6],
+    ["every 2nd code wrong", 2],
+  ])(
+    "answers every one of 24 concurrent challenge + verify calls from three sessions as GoTrue does, no 5xx (%s)",
+    async (_, wrongEvery) => {
+      const { user, factor, secret } = await userWithVerifiedFactor("mfa-concurrent");
+      // Concurrent challenges of one factor used to deadlock; three aal1 sessions of the user add
+      // verifies that delete the other sessions while those sessions' own verifies are under way.
+      const sessions = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const supabase = client();
+          const { error } = await supabase.auth.signInWithPassword({ email: user.email, password: PASSWORD });
+          if (error) throw error;
+          return supabase;
+        }),
+      );
+      const results = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const supabase = sessions[i % sessions.length] as SupabaseClient;
+          const code = i % wrongEvery === wrongEvery - 1 ? wrongCode(totp(secret)) : totp(secret);
+          const { error } = await supabase.auth.mfa.challengeAndVerify({ factorId: factor.id, code });
+          return error ? { status: error.status, code: error.code ?? error.name } : { status: 200 };
+        }),
+      );
+      const answers = new Set(results.map((result) => `${result.status} ${result.code ?? ""}`.trim()));
+      // Success, a wrong code, a session another verify has just ended (auth-js then drops it and
+      // refuses that client's later calls itself), or the hook's rejection; never a server failure.
+      for (const answer of answers) {
+        expect(answer).toMatch(
+          /^(200|422 mfa_verification_failed|403 session_not_found|403 mfa_verification_rejected|400 AuthSessionMissingError)$/,
+        );
+      }
+      if (wrongEvery === 6) expect(answers).toContain("200");
+    },
+  );
 });
 
 describe("mfa: unenroll", () => {
