@@ -124,6 +124,21 @@ describe("second-factor codes straight at the Auth API (the hook)", () => {
   });
 });
 
+describe("concurrent code posts", () => {
+  it("24 posts of the right code at once: each is accepted or refused by the limit, none fails", async () => {
+    const { client, secret } = await userAtCodePage("limit-concurrent");
+    const responses = await Promise.all(Array.from({ length: 24 }, () => submitCode(client, totpCode(secret))));
+    const outcomes = responses.map((response) => {
+      const flash = flashOf(response);
+      return flash ? String(flash.result) : `${response.status} ${response.headers.get("location") ?? ""}`;
+    });
+    // A right code is never a failure: the redirect to the page asked for, or, while 5 other
+    // checks are under way, the limit's answer (attempts are taken before the check).
+    for (const outcome of outcomes) expect(outcome).toMatch(/^(302 .*\/protected|Too many attempts\. Try again in \d+ s\.)$/);
+    expect(outcomes.some((outcome) => outcome.endsWith("/protected"))).toBe(true);
+  });
+});
+
 describe("second-factor codes on two app instances", () => {
   let second: AppServer;
   beforeAll(async () => {
