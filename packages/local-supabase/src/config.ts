@@ -31,6 +31,20 @@ export function projectPaths(workdir = process.cwd(), dataDir?: string): Project
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
+/**
+ * A Postgres-function hook's URI as GoTrue accepts it at start-up: `pg-functions://<db>/<schema>/<function>`,
+ * each name a plain identifier. HTTP hooks are not served here, so they are refused at start too.
+ */
+export const PG_FUNCTION_HOOK_URI = /^pg-functions:\/\/[^/]*\/([a-zA-Z_][a-zA-Z0-9_]{0,62})\/([a-zA-Z_][a-zA-Z0-9_]{0,62})$/;
+
+const HookPoint = v.pipe(
+  v.object({ enabled: v.optional(v.boolean(), false), uri: v.optional(v.string(), "") }),
+  v.check(
+    (hook) => !hook.enabled || PG_FUNCTION_HOOK_URI.test(hook.uri),
+    'an enabled hook needs uri = "pg-functions://postgres/<schema>/<function>" (HTTP hooks are not served locally)',
+  ),
+);
+
 /** The part of config.toml the local Supabase honours; everything else is the CLI's business. */
 const ConfigToml = v.object({
   api: v.object({
@@ -50,6 +64,9 @@ const ConfigToml = v.object({
     enable_anonymous_sign_ins: v.optional(v.boolean(), false),
     minimum_password_length: v.optional(v.number(), 6),
     rate_limit: v.optional(v.record(v.string(), v.number()), {}),
+    // Auth hooks served here; the CLI's other hook names (custom_access_token, send_email, ...)
+    // are left to the CLI.
+    hook: v.optional(v.object({ mfa_verification_attempt: v.optional(HookPoint, {}) }), {}),
     // The CLI's defaults: TOTP off unless config.toml turns it on (GoTrue alone defaults to on).
     mfa: v.optional(
       v.object({

@@ -42,6 +42,16 @@ export async function consumeAttempt(
   await consumeBuckets([[`${limit.action}:${account}`, limit.perAccount]], limit.windowSeconds);
 }
 
+/**
+ * Gives back one attempt taken by consumeAttempt in the current window: for limits that count
+ * only failures, the attempt is taken first (so concurrent requests cannot pass the limit
+ * together) and returned when it did not fail.
+ */
+export async function refundAttempt(limit: { action: string; windowSeconds: number }, account: string): Promise<void> {
+  const { admin } = getDatabase();
+  await admin.execute(sql`select public.refund_rate_limit(${`${limit.action}:${account}`}, ${limit.windowSeconds})`);
+}
+
 async function consumeBuckets(buckets: [string, number][], windowSeconds: number): Promise<void> {
   const { admin } = getDatabase();
   let retryAfter = 0;

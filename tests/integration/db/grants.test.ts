@@ -41,6 +41,9 @@ const EXPECTED_FUNCTIONS: Record<string, string[]> = {
   set_claim: ["service_role"],
   delete_claim: ["service_role"],
   consume_rate_limit: ["service_role"],
+  refund_rate_limit: ["service_role"],
+  // GoTrue calls it as supabase_auth_admin (not an API role); the test below checks that grant.
+  mfa_verification_attempt_hook: [],
   handle_new_user: [],
   profiles_before_update: [],
   messages_before_write: [],
@@ -103,6 +106,12 @@ describe("grants in public are explicit and exact", () => {
                     order by 1) as grantees
         from pg_proc p where p.pronamespace = 'public'::regnamespace order by 1`;
     expect(Object.fromEntries(rows.map((row) => [row.name, row.grantees]))).toEqual(EXPECTED_FUNCTIONS);
+  });
+
+  it("the MFA verification attempt hook is executable by GoTrue's role, supabase_auth_admin", async () => {
+    const rows = await ctx.db.sql<{ allowed: boolean }[]>`
+      select has_function_privilege('supabase_auth_admin', 'public.mfa_verification_attempt_hook(jsonb)', 'execute') as allowed`;
+    expect(rows[0]?.allowed).toBe(true);
   });
 });
 

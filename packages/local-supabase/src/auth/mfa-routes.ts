@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import * as v from "valibot";
 import type { AuthContext } from "./context.ts";
 import { type AuthApiError, badRequest, forbidden, notFound, unprocessable } from "./errors.ts";
+import { mfaVerificationAttemptHook } from "./hooks.ts";
 import { type AuthRequest, json, type Reply, readBodyAs, readParams } from "./http.ts";
 import { type Authenticated, authenticate, stepUpSession } from "./sessions.ts";
 import { newTotpSecret, otpauthUri, qrSvg, totpMatches } from "./totp.ts";
@@ -38,6 +39,19 @@ async function loadOwnedFactor(db: Db, who: Authenticated, id: string): Promise<
   return factor;
 }
 
+/**
+ * Every MFA write starts by taking this lock, so one user's enrolments, challenges, verifies and
+ * unenrolments run one after another. Without a single first lock they deadlock: a challenge's
+ * insert takes a key-share lock on the factor through the foreign key and its update of
+ * `last_challenged_at` (a unique column in GoTrue's schema, so a key update) then needs that
+ * factor exclusively; two verifies of one user each step their own session up and then delete
+ * the other's aal1 session; an unenrolment locks the factor and then its challenges, a verify the
+ * other way round. NO KEY UPDATE leaves the foreign-key checks of new sessions free.
+ */
+async function lockUser(tx: Db, userId: string): Promise<void> {
+  await tx`select id from auth.users where id = ${userId} for no key update`;
+}
+
 /** inet refuses anything but an address; a socket without one still gets a comparable value. */
 const storedIp = (ip: string) => (isIP(ip) ? ip : "0.0.0.0");
 
@@ -70,13 +84,13 @@ export async function enrollFactor(request: AuthRequest, context: AuthContext): 
   const issuer = body.issuer || new URL(context.config.auth.site_url).host;
 
   return context.sql.begin(async (tx) => {
+    // Also serialises concurrent enrolments of one user, so the counts below stay true.
+    await lockUser(tx, who.user.id);
     await tx`
       delete from auth.mfa_factors f
       where f.status <> 'verified'
         and not exists (select 1 from auth.mfa_challenges c where c.factor_id = f.id)
         and f.created_at + make_interval(secs => ${FACTOR_EXPIRY_SECONDS}) < now()`;
-    // Serialises concurrent enrolments of one user, so the counts below stay true.
-    await tx`select id from auth.users where id = ${who.user.id} for update`;
     const factors = await tx<FactorRow[]>`select * from auth.mfa_factors where user_id = ${who.user.id}`;
     if (factors.some((factor) => (factor.friendly_name ?? "") === friendlyName)) {
       throw unprocessable(
@@ -115,6 +129,7 @@ export async function challengeFactor(request: AuthRequest, context: AuthContext
   checkVerifyEnabled(context, factor);
   const id = randomUUID();
   const createdAt = await context.sql.begin(async (tx) => {
+    await lockUser(tx, who.user.id);
     const [row] = await tx<{ created_at: Date }[]>`
       insert into auth.mfa_challenges (id, factor_id, created_at, ip_address)
       values (${id}, ${factor.id}, now(), ${storedIp(request.ip)}) returning created_at`;
@@ -137,6 +152,16 @@ interface ChallengeRow {
   same_ip: boolean;
 }
 
+function checkChallenge(challenge: ChallengeRow | undefined): asserts challenge is ChallengeRow {
+  if (!challenge) {
+    throw unprocessable("mfa_factor_not_found", "MFA factor with the provided challenge ID not found");
+  }
+  // GoTrue answers a challenge already used with the IP mismatch error, whatever the IP.
+  if (challenge.verified_at !== null || !challenge.same_ip) {
+    throw unprocessable("mfa_ip_address_mismatch", "Challenge and verify IP addresses mismatch.");
+  }
+}
+
 export async function verifyFactor(request: AuthRequest, context: AuthContext): Promise<Reply> {
   const who = await requireUser(request, context);
   const factor = await loadOwnedFactor(context.sql, who, factorIdOf(request));
@@ -148,46 +173,63 @@ export async function verifyFactor(request: AuthRequest, context: AuthContext): 
     throw badRequest("bad_json", "Could not parse request body as JSON: challenge_id must be an UUID");
   }
   const code = body.code;
+  const ip = storedIp(request.ip);
 
-  const outcome = await context.sql.begin(async (tx) => {
-    const [challenge] = await tx<ChallengeRow[]>`
-      select id, created_at, verified_at, ip_address = ${storedIp(request.ip)}::inet as same_ip
-      from auth.mfa_challenges where id = ${challengeId} and factor_id = ${factor.id} for update`;
-    if (!challenge) {
-      throw unprocessable("mfa_factor_not_found", "MFA factor with the provided challenge ID not found");
-    }
-    // GoTrue answers a challenge already used with the IP mismatch error, whatever the IP.
-    if (challenge.verified_at !== null || !challenge.same_ip) {
-      throw unprocessable("mfa_ip_address_mismatch", "Challenge and verify IP addresses mismatch.");
-    }
-    if (challenge.created_at.getTime() + CHALLENGE_EXPIRY_SECONDS * 1000 < Date.now()) {
-      await tx`delete from auth.mfa_challenges where id = ${challenge.id}`;
-      // Returned, not thrown: the deletion must commit before the error is answered.
-      return { expired: challenge.id };
-    }
-    if (!totpMatches(factor.secret ?? "", code, Date.now())) {
-      throw unprocessable("mfa_verification_failed", "Invalid TOTP code entered");
-    }
-    if (!who.sessionId) throw forbidden("session_not_found", "Session from session_id claim in JWT does not exist");
+  // GoTrue's order: the challenge, then the code, then the hook, which sees every code checked,
+  // right or wrong, and can refuse even a right one.
+  const [challenge] = await context.sql<ChallengeRow[]>`
+    select id, created_at, verified_at, ip_address = ${ip}::inet as same_ip
+    from auth.mfa_challenges where id = ${challengeId} and factor_id = ${factor.id}`;
+  checkChallenge(challenge);
+  if (challenge.created_at.getTime() + CHALLENGE_EXPIRY_SECONDS * 1000 < Date.now()) {
+    await context.sql`delete from auth.mfa_challenges where id = ${challenge.id}`;
+    throw unprocessable(
+      "mfa_challenge_expired",
+      `MFA challenge ${challenge.id} has expired, verify against another challenge or create a new challenge.`,
+    );
+  }
+  const valid = totpMatches(factor.secret ?? "", code, Date.now());
+  const hook = await mfaVerificationAttemptHook(context, {
+    userId: who.user.id,
+    factorId: factor.id,
+    factorType: factor.factor_type,
+    valid,
+    ip: request.ip,
+  });
+  if (hook) {
+    await context.sql.begin(async (tx) => {
+      await lockUser(tx, who.user.id);
+      await tx`delete from auth.sessions where user_id = ${who.user.id}`;
+    });
+    throw forbidden("mfa_verification_rejected", hook.rejected);
+  }
+  if (!valid) throw unprocessable("mfa_verification_failed", "Invalid TOTP code entered");
+
+  const session = await context.sql.begin(async (tx) => {
+    await lockUser(tx, who.user.id);
+    // A verify of another session may have ended this one (aal1) while the request waited for
+    // the lock: answer as GoTrue answers a request that arrives after that.
+    const sessionId = who.sessionId;
+    const [live] = sessionId ? await tx`select id from auth.sessions where id = ${sessionId} for no key update` : [];
+    if (!sessionId || !live) throw forbidden("session_not_found", "Session from session_id claim in JWT does not exist");
+    // Checked again under the lock: a concurrent verify of the same challenge has used it.
+    const [locked] = await tx<ChallengeRow[]>`
+      select id, created_at, verified_at, ip_address = ${ip}::inet as same_ip
+      from auth.mfa_challenges where id = ${challenge.id} for update`;
+    checkChallenge(locked);
     await tx`update auth.mfa_challenges set verified_at = now() where id = ${challenge.id}`;
     if (factor.status !== "verified") {
       await tx`update auth.mfa_factors set status = 'verified', updated_at = now() where id = ${factor.id}`;
     }
-    const session = await stepUpSession(tx, context, who.sessionId, factor.id, "totp");
+    const stepped = await stepUpSession(tx, context, sessionId, factor.id, "totp");
     // As GoTrue: every other session of the user still at aal1 ends, and the other unverified
     // TOTP factors (abandoned enrolments) go.
     await tx`delete from auth.sessions where user_id = ${who.user.id} and aal < 'aal2'`;
     await tx`delete from auth.mfa_factors
              where user_id = ${who.user.id} and status = 'unverified' and factor_type = 'totp'`;
-    return { session };
+    return stepped;
   });
-  if ("expired" in outcome) {
-    throw unprocessable(
-      "mfa_challenge_expired",
-      `MFA challenge ${outcome.expired} has expired, verify against another challenge or create a new challenge.`,
-    );
-  }
-  return json(outcome.session);
+  return json(session);
 }
 
 export async function unenrollFactor(request: AuthRequest, context: AuthContext): Promise<Reply> {
@@ -197,6 +239,7 @@ export async function unenrollFactor(request: AuthRequest, context: AuthContext)
     throw unprocessable("insufficient_aal", "AAL2 required to unenroll verified factor");
   }
   await context.sql.begin(async (tx) => {
+    await lockUser(tx, who.user.id);
     await tx`delete from auth.mfa_factors where id = ${factor.id}`;
     // Sessions that passed this factor fall back to what their first factor proved.
     await tx`delete from auth.mfa_amr_claims

@@ -1,26 +1,8 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { describe, expect, it } from "vitest";
 import { authFetch, client, database, decodeJwt, needsDatabase, PASSWORD, signedInClient } from "./support.ts";
-
-/**
- * An authenticator app's side of RFC 6238, written here from the RFC rather than imported from the
- * server, so these tests hold against `supabase start` too.
- */
-function totp(secret: string, atMs = Date.now()): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const char of secret.replace(/=+$/, "")) bits += alphabet.indexOf(char).toString(2).padStart(5, "0");
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 30_000)));
-  const digest = createHmac("sha1", key).update(counter).digest();
-  const offset = (digest.at(-1) ?? 0) & 0x0f;
-  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
-
-/** A code that is certainly wrong: the current one with every digit shifted. */
-const wrongCode = (code: string) => code.replace(/\d/g, (digit) => String((Number(digit) + 5) % 10));
+import { totp, wrongCode } from "./totp-codes.ts";
 
 async function accessToken(supabase: SupabaseClient): Promise<string> {
   const { data } = await supabase.auth.getSession();
@@ -300,6 +282,48 @@ describe("mfa: challenge and verify", () => {
     expect(empty.error?.status).toBe(400);
     expect(empty.error?.code).toBe("validation_failed");
   });
+});
+
+describe("mfa: concurrent challenges and verifies of one factor", () => {
+  // Every 6th code wrong stays below a limit of 5 wrong codes, so the right ones get through;
+  // every 2nd goes beyond it, so a hook that limits wrong codes (this project's) signs the user
+  // out while the other calls are under way.
+  it.each([
+    ["every 6th code wrong", 6],
+    ["every 2nd code wrong", 2],
+  ])(
+    "answers every one of 24 concurrent challenge + verify calls from three sessions as GoTrue does, no 5xx (%s)",
+    async (_, wrongEvery) => {
+      const { user, factor, secret } = await userWithVerifiedFactor("mfa-concurrent");
+      // Concurrent challenges of one factor used to deadlock; three aal1 sessions of the user add
+      // verifies that delete the other sessions while those sessions' own verifies are under way.
+      const sessions = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const supabase = client();
+          const { error } = await supabase.auth.signInWithPassword({ email: user.email, password: PASSWORD });
+          if (error) throw error;
+          return supabase;
+        }),
+      );
+      const results = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const supabase = sessions[i % sessions.length] as SupabaseClient;
+          const code = i % wrongEvery === wrongEvery - 1 ? wrongCode(totp(secret)) : totp(secret);
+          const { error } = await supabase.auth.mfa.challengeAndVerify({ factorId: factor.id, code });
+          return error ? { status: error.status, code: error.code ?? error.name } : { status: 200 };
+        }),
+      );
+      const answers = new Set(results.map((result) => `${result.status} ${result.code ?? ""}`.trim()));
+      // Success, a wrong code, a session another verify has just ended (auth-js then drops it and
+      // refuses that client's later calls itself), or the hook's rejection; never a server failure.
+      for (const answer of answers) {
+        expect(answer).toMatch(
+          /^(200|422 mfa_verification_failed|403 session_not_found|403 mfa_verification_rejected|400 AuthSessionMissingError)$/,
+        );
+      }
+      if (wrongEvery === 6) expect(answers).toContain("200");
+    },
+  );
 });
 
 describe("mfa: unenroll", () => {

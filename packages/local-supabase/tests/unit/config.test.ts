@@ -41,6 +41,20 @@ describe("supabase/config.toml", () => {
     expect(readConfig(join(dir, "partial.toml")).auth.mfa.totp).toEqual({ enroll_enabled: true, verify_enabled: false });
   });
 
+  it("reads [auth.hook.mfa_verification_attempt]: off when absent; enabled, only with a pg-functions URI", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "config-"));
+    const base = '[api]\nport = 1\n[db]\nport = 1\n[inbucket]\nport = 1\n[auth]\nsite_url = "http://localhost:3000"\n';
+    await writeFile(join(dir, "absent.toml"), base);
+    expect(readConfig(join(dir, "absent.toml")).auth.hook.mfa_verification_attempt).toEqual({ enabled: false, uri: "" });
+    const uri = "pg-functions://postgres/public/mfa_hook";
+    await writeFile(join(dir, "on.toml"), `${base}[auth.hook.mfa_verification_attempt]\nenabled = true\nuri = "${uri}"\n`);
+    expect(readConfig(join(dir, "on.toml")).auth.hook.mfa_verification_attempt).toEqual({ enabled: true, uri });
+    for (const bad of ["https://example.com/hook", "pg-functions://postgres/public", "pg-functions://postgres/public/bad-name"]) {
+      await writeFile(join(dir, "bad.toml"), `${base}[auth.hook.mfa_verification_attempt]\nenabled = true\nuri = "${bad}"\n`);
+      expect(() => readConfig(join(dir, "bad.toml")), bad).toThrow(/auth\.hook\.mfa_verification_attempt: an enabled hook needs/);
+    }
+  });
+
   it("names the bad key of a broken config", async () => {
     const dir = await mkdtemp(join(tmpdir(), "config-"));
     const file = join(dir, "config.toml");
