@@ -1,3 +1,4 @@
+import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { startLocalSupabase } from "../../src/index.ts";
 
@@ -36,10 +37,12 @@ export default async function setup(project: TestProject) {
     project.provide("contractMailboxUrl", external.mailboxUrl.replace(/\/+$/, ""));
     project.provide("contractDatabaseUrl", process.env.SUPABASE_CONTRACT_DB_URL ?? "");
     project.provide("contractEmbedded", false);
+    if (process.env.SUPABASE_CONTRACT_DB_URL) await publishForPostgresChanges(process.env.SUPABASE_CONTRACT_DB_URL);
     return;
   }
 
   const stack = await startLocalSupabase({ ephemeral: true, database: "contract" });
+  await publishForPostgresChanges(stack.dbUrl);
   project.provide("contractUrl", stack.apiUrl);
   project.provide("contractPublishableKey", stack.publishableKey);
   project.provide("contractSecretKey", stack.secretKey);
@@ -47,4 +50,24 @@ export default async function setup(project: TestProject) {
   project.provide("contractDatabaseUrl", stack.dbUrl);
   project.provide("contractEmbedded", true);
   return stack.stop;
+}
+
+/**
+ * The Postgres Changes contract tests follow the project's `public.messages` (a table with RLS and
+ * rows only two users may read, which is what per-subscriber authorization needs). The app itself
+ * no longer publishes it (its ADR 0040), so the suite adds it to `supabase_realtime`, with the old
+ * rows Postgres Changes sends for UPDATE, on the database it runs against.
+ */
+async function publishForPostgresChanges(databaseUrl: string): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await sql.begin(async (tx) => {
+      await tx`alter table public.messages replica identity full`;
+      const [published] = await tx`select 1 from pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'messages'`;
+      if (!published) await tx`alter publication supabase_realtime add table public.messages`;
+    });
+  } finally {
+    await sql.end();
+  }
 }
