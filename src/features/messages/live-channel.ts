@@ -112,7 +112,11 @@ export function joinLiveChannel(
     );
     for (let i = 0; i < unknown.length; i += USERNAMES_PER_REQUEST) {
       const slice = unknown.slice(i, i + USERNAMES_PER_REQUEST);
-      const names: Record<string, string> = await getSignalNames(slice);
+      const answer: unknown = await getSignalNames(slice);
+      // A refused or failed call hands back a Response rather than throwing (ADR 0035): that is
+      // no verdict on the tickets, so nothing is marked refused and the next sync asks again.
+      if (!answer || typeof answer !== "object" || answer instanceof Response) throw new Error("signal names unavailable");
+      const names = answer as Record<string, string>;
       feed.setNames(names);
       for (const entry of slice) (names[entry.id] ? vouched : refused).add(pair(entry.id, entry.ticket));
     }
@@ -218,7 +222,7 @@ export function joinLiveChannel(
           vouch(claimed).then(show, () =>
             tries > 1 ? new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => check(tries - 1)) : undefined,
           );
-        void check(3);
+        void check(5);
       });
     }
     if (options.typing) {
