@@ -1,7 +1,7 @@
 import { A, createAsync, useLocation } from "@solidjs/router";
 import { createEffect, For, on, type ParentProps, Show, Suspense } from "solid-js";
 import { getCurrentUser } from "~/features/auth/auth.api";
-import { followOtherTabs } from "~/features/auth/follow-other-tabs";
+import { followOtherTabs, followOwnSession } from "~/features/auth/follow-other-tabs";
 
 const links = [
   { href: "/", label: "Home", end: true },
@@ -19,10 +19,12 @@ export default function SiteLayout(props: ParentProps) {
   const user = createAsync(() => getCurrentUser());
   const location = useLocation();
   let menu: HTMLDetailsElement | undefined;
-  followOtherTabs(() => {
+  const userId = () => {
     const current = user();
     return current === undefined ? undefined : (current?.id ?? null);
-  });
+  };
+  followOtherTabs(userId);
+  followOwnSession(userId);
   // A client-side navigation keeps the document: close the phone menu as a new page would.
   createEffect(
     on(

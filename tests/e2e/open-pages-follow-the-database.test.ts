@@ -3,7 +3,7 @@ import { expect, it } from "vitest";
 import { adminClient } from "../fixtures/admin.ts";
 import { createFeedUser, type FeedUser, feedDatabase, insertMessages, unique } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
-import { openLiveFeed, signInAt, waitForMessage } from "./feed-page.ts";
+import { openLiveFeed, signInAt, trackSockets, waitForMessage, waitUntil } from "./feed-page.ts";
 
 const TEST_TIMEOUT = 60_000;
 /**
@@ -28,7 +28,7 @@ describeInBrowser("open pages follow what the database says about their session 
   }
 
   it(
-    "sign out on all devices: every other open feed and conversation leaves at once; another user's stays",
+    "sign out on all devices: every other open page leaves at once, live or not; another user's stays",
     async () => {
       const [user, friend, bystander] = await Promise.all([
         createFeedUser("lall"),
@@ -37,11 +37,22 @@ describeInBrowser("open pages follow what the database says about their session 
       ]);
       const feed = await feedOpen(user);
       const conversation = await feedOpen(user, `/messages/direct/${friend.username}`);
+      // A page with no live data of its own follows the session too (the site layout joins the topic).
+      const plain = await (await harness.newContext()).newPage();
+      const plainSockets = trackSockets(plain);
+      await signInAt(plain, user.email, user.password, "/protected");
+      await waitUntil(
+        () =>
+          plainSockets.some((socket) =>
+            socket.received.some((frame) => frame.includes('"realtime:user:') && frame.includes("phx_reply")),
+          ),
+        "the plain page to join the user's topic",
+      );
       const other = await feedOpen(bystander);
       const signingOut = await (await harness.newContext()).newPage();
       await signInAt(signingOut, user.email, user.password, "/account");
       await signingOut.getByRole("button", { name: "Sign out on all devices" }).click();
-      await Promise.all([waitToLeave(feed), waitToLeave(conversation)]);
+      await Promise.all([waitToLeave(feed), waitToLeave(conversation), waitToLeave(plain)]);
       // The bystander's feed is still live and signed in.
       const [marker] = await insertMessages(sql, friend.id, [unique("still here")]);
       await waitForMessage(other, marker ?? "");

@@ -1,6 +1,7 @@
-import { revalidate } from "@solidjs/router";
+import { revalidate, useSubmission } from "@solidjs/router";
 import { createEffect, on, onCleanup } from "solid-js";
 import { isServer } from "solid-js/web";
+import { signOut } from "./auth.api";
 
 const CHANNEL = "auth";
 
@@ -33,4 +34,31 @@ export function followOtherTabs(userId: () => string | null | undefined): void {
     ),
   );
   onCleanup(() => channel.close());
+}
+
+/**
+ * While a user is signed in, the page follows what the database says about their session and
+ * roles (./session-watch, loaded after mount so realtime-js is not part of any page's up-front
+ * JavaScript). The socket stays across client-side navigations and closes at sign-out.
+ */
+export function followOwnSession(userId: () => string | null | undefined): void {
+  if (isServer) return;
+  const signOutHere = useSubmission(signOut);
+  createEffect(
+    on(userId, (current) => {
+      if (!current) return;
+      let stop: (() => void) | undefined;
+      let cancelled = false;
+      void import("./session-watch").then(
+        ({ watchOwnSession }) => {
+          if (!cancelled) stop = watchOwnSession(() => signOutHere.pending === true);
+        },
+        () => undefined,
+      );
+      onCleanup(() => {
+        cancelled = true;
+        stop?.();
+      });
+    }),
+  );
 }

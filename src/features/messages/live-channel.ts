@@ -11,7 +11,6 @@ import {
 import { useRealtime } from "~/lib/realtime";
 import type { LiveFeedState } from "./live-feed";
 import { getRealtimeAccess, getSignalNames, getSignalTicket, getUsernames } from "./messages.api";
-import { watchOwnSession } from "./session-watch";
 
 /** A row of public.messages as the trigger broadcasts it (to_jsonb: snake_case, ISO timestamps). */
 interface MessageRow {
@@ -76,7 +75,6 @@ export function joinLiveChannel(
   /** `<user id> <ticket>` pairs the server vouched for (until the ticket's own expiry) or refused. */
   const vouched = new Set<string>();
   const refused = new Set<string>();
-  const stopWatching = watchOwnSession(realtime.client, realtime.access);
 
   function knownName(id: string): string | undefined {
     const learnt = feed.name(id);
@@ -286,7 +284,6 @@ export function joinLiveChannel(
       left = true;
       clearTimeout(typingTimer);
       clearTimeout(retrackTimer);
-      stopWatching();
       window.removeEventListener("offline", onOffline);
       window.removeEventListener("online", onOnline);
       document.removeEventListener("visibilitychange", onVisible);
