@@ -49,6 +49,24 @@ begin
 end
 $$;
 
+-- What the earlier trigger already stored: old rows reduced to their key, and bodies that no longer
+-- stand (the message was edited, tombstoned or removed) blanked.
+update realtime.messages as m
+   set payload = jsonb_set(m.payload, '{old_record}', jsonb_build_object('id', m.payload -> 'old_record' -> 'id'))
+ where m.extension = 'broadcast' and m.event = 'message' and jsonb_typeof(m.payload -> 'old_record') = 'object';
+
+update realtime.messages as m
+   set payload = jsonb_set(m.payload, '{record,body}', '""'::jsonb)
+ where m.extension = 'broadcast'
+   and m.event = 'message'
+   and m.payload -> 'record' ->> 'body' <> ''
+   and not exists (
+     select 1 from public.messages as current
+      where current.id::text = m.payload -> 'record' ->> 'id'
+        and current.deleted_at is null
+        and current.body = m.payload -> 'record' ->> 'body'
+   );
+
 -- Postgres Changes is no longer used for messages: in the publication, every signed-in subscriber
 -- of postgres_changes would receive the keys of deleted direct messages (deletes skip RLS).
 do $$

@@ -150,13 +150,19 @@ describeInBrowser("forged events never reach a victim's page (ADR 0040)", () => 
       // control shows, the spoof had its chance.
       const spoof = await joined(supabase, signalTopicOf(FEED_TOPIC), absent.id);
       await spoof.track({ ticket });
+      // Entries that are not even well formed, staying beside the others: they must not hide them.
+      const junk = await attackerClient(attacker);
+      const notAnId = await joined(junk, signalTopicOf(FEED_TOPIC), "not-a-user-id");
+      await notAnId.track({ ticket: `9999999999.${"A".repeat(150)}` });
       const second = await attackerClient(attacker);
       const honest = await joined(second, signalTopicOf(FEED_TOPIC), attacker.id);
       await honest.track({ ticket });
       await waitUntil(async () => (await online(page)).includes(attacker.username), "the attacker's honest entry to show");
       expect(await online(page)).not.toContain(absent.username);
+      expect(await online(page)).toContain(viewer.username);
       await supabase.removeAllChannels();
       await second.removeAllChannels();
+      await junk.removeAllChannels();
     },
     TEST_TIMEOUT,
   );

@@ -1,5 +1,5 @@
 import { revalidate, useSubmission } from "@solidjs/router";
-import { createEffect, on, onCleanup } from "solid-js";
+import { createEffect, createMemo, on, onCleanup } from "solid-js";
 import { isServer } from "solid-js/web";
 import { signOut } from "./auth.api";
 
@@ -44,8 +44,11 @@ export function followOtherTabs(userId: () => string | null | undefined): void {
 export function followOwnSession(userId: () => string | null | undefined): void {
   if (isServer) return;
   const signOutHere = useSubmission(signOut);
+  // The user query answers with a new object at every revalidation: only a change of id may
+  // leave and join the topic again (a gap in which a sign-out event would be missed).
+  const id = createMemo(userId);
   createEffect(
-    on(userId, (current) => {
+    on(id, (current) => {
       if (!current) return;
       let stop: (() => void) | undefined;
       let cancelled = false;

@@ -40,6 +40,10 @@ const RETRACK_BEFORE_SECONDS = 60;
 
 const offline = () => navigator.onLine === false;
 
+/** What the server signs: anything else on a signal topic is nobody, and is not even asked about. */
+const WELL_FORMED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const WELL_FORMED_TICKET = /^\d{1,12}\.[A-Za-z0-9_-]{43}$/;
+
 /** What a presence entry or a typing event carries: a ticket the server signed for its user. */
 interface Signal {
   ticket?: unknown;
@@ -106,7 +110,12 @@ export function joinLiveChannel(
   /** Asks the server which of these (user, ticket) pairs it signed; learns their names too. */
   async function vouch(entries: SignalClaim[]): Promise<void> {
     const unknown = entries.filter(
-      ({ id, ticket }) => ticketLive(ticket) && !vouched.has(pair(id, ticket)) && !refused.has(pair(id, ticket)),
+      ({ id, ticket }) =>
+        WELL_FORMED_ID.test(id) &&
+        WELL_FORMED_TICKET.test(ticket) &&
+        ticketLive(ticket) &&
+        !vouched.has(pair(id, ticket)) &&
+        !refused.has(pair(id, ticket)),
     );
     for (let i = 0; i < unknown.length; i += USERNAMES_PER_REQUEST) {
       const slice = unknown.slice(i, i + USERNAMES_PER_REQUEST);

@@ -47,7 +47,12 @@ export const getSignalNames = userFunction(
   v.tuple([
     v.pipe(
       v.array(
-        v.object({ id: Uuid, ticket: v.pipe(v.string("expected a ticket."), v.maxLength(80, "expected a ticket.")) }),
+        // Each entry is judged on its own: a presence key or ticket that is not well formed is just
+        // not vouched for, so one bad entry on the topic cannot hide everyone else.
+        v.object({
+          id: v.pipe(v.string("expected a user id."), v.maxLength(64, "expected a user id.")),
+          ticket: v.pipe(v.string("expected a ticket."), v.maxLength(200, "expected a ticket.")),
+        }),
         "expected a list of { id, ticket }.",
       ),
       v.maxLength(USERNAMES_PER_REQUEST, `ask for at most ${USERNAMES_PER_REQUEST} entries.`),

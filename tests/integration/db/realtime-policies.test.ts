@@ -150,6 +150,27 @@ describe("realtime.messages policies: a token whose session is gone", () => {
   });
 });
 
+describe("realtime.messages policies: a token that has not passed its user's second factor", () => {
+  it("joins nothing at aal1 when the user has a verified factor, everything of theirs at aal2", async () => {
+    const hana = await createUser(ctx.db.sql, { email: "rt-hana@example.test", username: "rt_hana" });
+    const aal1 = await withSession(claimsFor(hana, {}, { aal: "aal1" }));
+    expect(await access(ctx.db.sql, aal1, FEED_TOPIC)).toEqual(databaseReader);
+    await ctx.db
+      .sql`insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, created_at, updated_at, secret)
+                     values (${crypto.randomUUID()}, ${hana}, 'phone', 'totp', 'verified', now(), now(), 'x')`;
+    // A password thief's token straight from the Auth API: the app's code page never sees it.
+    for (const topic of [FEED_TOPIC, signalTopicOf(FEED_TOPIC), userTopic(hana)])
+      expect(await access(ctx.db.sql, aal1, topic)).toEqual(none);
+    const aal2 = { ...aal1, aal: "aal2" };
+    expect(await access(ctx.db.sql, aal2, FEED_TOPIC)).toEqual(databaseReader);
+    expect(await access(ctx.db.sql, aal2, userTopic(hana))).toEqual(databaseReader);
+  });
+
+  it("a session id of another user's session counts for nothing", async () => {
+    expect(await access(ctx.db.sql, { ...dave, session_id: bob.session_id }, FEED_TOPIC)).toEqual(none);
+  });
+});
+
 describe("realtime.messages rows through the rls_client login (a leaked DATABASE_URL)", () => {
   /** As the rls_client login with honest claims: what rows it reads and whether it may insert. */
   async function asRlsClient(claims: VerifiedClaims, channel: string, row: { topic: string; event: string }) {
