@@ -270,5 +270,7 @@ describe("the app's private topics over the wire", () => {
       expect(refused.status, topic).toBe("CHANNEL_ERROR");
       await leaving.rest.removeChannel(refused.channel);
     }
+    await leaving.supabase.removeAllChannels();
+    await leaving.rest.removeAllChannels();
   });
 });
