@@ -9,6 +9,9 @@ import { enrolTotp } from "../fixtures/two-factor.ts";
 import { type AppServer, startAppServer } from "../setup/app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
+/** Where the password sends a user with a factor (ADR 0034's amendment): the code page, keeping `next`. */
+const CODE_PAGE = "/two-factor?next=%2Fprotected";
+
 /*
  * The per-user limit on second-factor codes (ADR 0042): 5 wrong codes per 5 minutes, counted by
  * the app's /two-factor form and, for codes that never pass it, by the MFA verification attempt
@@ -34,7 +37,7 @@ async function userAtCodePage(label: string, base?: string) {
   const { secret, factorId, confirmed } = await enrolTotp(owner);
   expect(confirmed.status).toBe(302);
   const client = new AppClient({ base });
-  await client.signIn(email, PASSWORD, "/protected");
+  await client.signIn(email, PASSWORD, "/protected", CODE_PAGE);
   return { email, user, owner, client, secret, factorId };
 }
 
@@ -80,7 +83,7 @@ describe("second-factor codes: only wrong ones count", () => {
     /** A new aal1 session: a right code ends the user's other aal1 sessions, as GoTrue does. */
     const signedIn = async () => {
       const fresh = new AppClient();
-      await fresh.signIn(email, PASSWORD, "/protected");
+      await fresh.signIn(email, PASSWORD, "/protected", CODE_PAGE);
       return fresh;
     };
     for (let i = 0; i < 2; i++) expect(flashOf(await submitCode(client, wrongTotpCode(secret)))?.result).toBe(WRONG_CODE);
@@ -113,13 +116,13 @@ describe("second-factor codes straight at the Auth API (the hook)", () => {
 
     // The owner signs in again: the app's own count saw none of those guesses, GoTrue's hook did.
     const back = new AppClient();
-    await back.signIn(email, PASSWORD, "/protected");
+    await back.signIn(email, PASSWORD, "/protected", CODE_PAGE);
     const refused = await submitCode(back, totpCode(secret));
     expect(flashOf(refused)).toMatchObject({ error: true, result: REJECTED });
 
     await moveWindows(user.id);
     const later = new AppClient();
-    await later.signIn(email, PASSWORD, "/protected");
+    await later.signIn(email, PASSWORD, "/protected", CODE_PAGE);
     expect((await submitCode(later, totpCode(secret))).headers.get("location")).toMatch(/\/protected$/);
   });
 });

@@ -54,7 +54,9 @@ export function followOwnSession(userId: () => string | null | undefined): void 
       let cancelled = false;
       void import("./session-watch").then(
         ({ watchOwnSession }) => {
-          if (!cancelled) stop = watchOwnSession(() => signOutHere.pending === true);
+          // In flight, or done and not yet navigated away (the router keeps a finished submission
+          // until the next navigation): either way this tab's own redirect is coming.
+          if (!cancelled) stop = watchOwnSession(() => signOutHere.pending !== undefined && !signOutHere.error);
         },
         () => undefined,
       );
