@@ -5,9 +5,11 @@ import {
   DATABASE_EVENTS,
   type DatabaseTopic,
   SIGNAL_EVENTS,
+  SIGNAL_TICKET_PATTERN,
   type SignalClaim,
   signalTopicOf,
 } from "~/lib/domain/realtime-topics";
+import { UUID_PATTERN } from "~/lib/domain/ids";
 import { useRealtime } from "~/lib/realtime";
 import type { LiveFeedState } from "./live-feed";
 import { getRealtimeAccess, getSignalNames, getSignalTicket, getUsernames } from "./messages.api";
@@ -39,10 +41,6 @@ const TYPING_SHOWN_MS = 4_000;
 const RETRACK_BEFORE_SECONDS = 60;
 
 const offline = () => navigator.onLine === false;
-
-/** What the server signs: anything else on a signal topic is nobody, and is not even asked about. */
-const WELL_FORMED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const WELL_FORMED_TICKET = /^\d{1,12}\.[A-Za-z0-9_-]{43}$/;
 
 /** What a presence entry or a typing event carries: a ticket the server signed for its user. */
 interface Signal {
@@ -111,8 +109,9 @@ export function joinLiveChannel(
   async function vouch(entries: SignalClaim[]): Promise<void> {
     const unknown = entries.filter(
       ({ id, ticket }) =>
-        WELL_FORMED_ID.test(id) &&
-        WELL_FORMED_TICKET.test(ticket) &&
+        // What the server signs: anything else on a signal topic is nobody, and is not even asked about.
+        UUID_PATTERN.test(id) &&
+        SIGNAL_TICKET_PATTERN.test(ticket) &&
         ticketLive(ticket) &&
         !vouched.has(pair(id, ticket)) &&
         !refused.has(pair(id, ticket)),

@@ -58,6 +58,12 @@ export const SIGNAL_EVENTS = {
   typing: "typing",
 } as const;
 
+/**
+ * A signal ticket as the server signs it: `<expiry, seconds since the epoch>.<base64url HMAC-SHA256>`.
+ * The server checks the signature; the page uses the shape to ignore what cannot be a ticket.
+ */
+export const SIGNAL_TICKET_PATTERN = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+
 /** A user a presence entry or a typing event names, and the ticket it carries for them. */
 export interface SignalClaim {
   id: string;

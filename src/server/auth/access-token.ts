@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import type { VerifiedClaims } from "~/lib/domain/claims";
+import { UUID_PATTERN } from "~/lib/domain/ids";
 
 export type Verification =
   | { status: "valid"; claims: VerifiedClaims }
@@ -13,13 +14,13 @@ export type Verification =
 
 const ASYMMETRIC = ["ES256", "RS256"];
 
-/**
+/*
  * GoTrue's `sub` is the user's uuid, and the app hands it to Postgres as one (RLS claims, the
  * claims-freshness lookup). A validly signed token with any other `sub` (another issuer's token
- * signed with a shared key, a hand-made one) is not a session of this project: it is refused here,
- * so the request is signed out instead of failing on a uuid cast further in.
+ * signed with a shared key, a hand-made one) is not a session of this project: it is refused here
+ * (UUID_PATTERN), so the request is signed out instead of failing on a uuid cast further in.
  */
-const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const MAX_CACHED_TOKENS = 10_000;
 /** Tokens the auth server is asked about per second (burst: twice as many), per process. */
 const AUTH_SERVER_CHECKS_PER_SECOND = 20;
@@ -114,7 +115,7 @@ export function createAccessTokenVerifier(options: {
       if (
         user.id !== claims.sub ||
         typeof claims.sub !== "string" ||
-        !USER_ID.test(claims.sub) ||
+        !UUID_PATTERN.test(claims.sub) ||
         claims.iss !== issuer ||
         !audience.includes("authenticated") ||
         typeof claims.exp !== "number" ||
@@ -153,7 +154,7 @@ export function createAccessTokenVerifier(options: {
         requiredClaims: ["sub", "exp", "role"],
       });
       const claims = payload as VerifiedClaims;
-      if (!USER_ID.test(claims.sub)) return { status: "invalid", reason: "sub is not a user id" };
+      if (!UUID_PATTERN.test(claims.sub)) return { status: "invalid", reason: "sub is not a user id" };
       remember(token, claims);
       return { status: "valid", claims };
     } catch (error) {

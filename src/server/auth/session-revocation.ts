@@ -4,12 +4,12 @@ import { getDatabase } from "~/server/db/app-database";
 import type { AdminDatabase } from "~/server/db/client";
 import { sessionRevocationVersion } from "~/server/db/schema";
 import type { VerifiedClaims } from "~/lib/domain/claims";
+import { UUID_PATTERN } from "~/lib/domain/ids";
 import { changeCounter } from "./change-counter";
 
 const authSessions = pgSchema("auth").table("sessions", { id: uuid("id").primaryKey() });
 
 /** Postgres refuses a malformed uuid with an error; a verified token never carries one, but no request may turn that into a 500. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const prepared = new WeakMap<AdminDatabase, ReturnType<typeof prepareLookup>>();
 
@@ -24,7 +24,7 @@ function prepareLookup(admin: AdminDatabase) {
 
 /** Which of these session ids still have a row in auth.sessions. One query on the admin pool. */
 export async function sessionsPresent(admin: AdminDatabase, ids: readonly string[]): Promise<Set<string>> {
-  const wanted = ids.filter((id) => UUID.test(id));
+  const wanted = ids.filter((id) => UUID_PATTERN.test(id));
   if (!wanted.length) return new Set();
   let lookup = prepared.get(admin);
   if (!lookup) {

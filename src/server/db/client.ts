@@ -4,6 +4,7 @@ import { drizzle, type PostgresJsDatabase, type PostgresJsQueryResultHKT, Postgr
 import type { ExtractTablesWithRelations } from "drizzle-orm/relations";
 import postgres from "postgres";
 import type { VerifiedClaims } from "../../lib/domain/claims";
+import { UUID_PATTERN } from "../../lib/domain/ids";
 import * as schema from "./schema";
 import { isDatabaseUnavailable } from "./unavailable";
 
@@ -99,15 +100,13 @@ const SETUP = `select set_config('request.jwt.claims', $1, true),
 
 type RlsRole = "anon" | "authenticated";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function setupParameters(claims: VerifiedClaims | null): [string, string, RlsRole] {
   if (claims === null) return [JSON.stringify({ role: "anon" }), "", "anon"];
   if (claims.role === "anon") return [JSON.stringify(claims), "", "anon"];
   if (claims.role !== "authenticated") {
     throw new Error(`rls(): a token with role "${claims.role}" cannot be used for an RLS transaction`);
   }
-  if (!UUID.test(claims.sub)) throw new Error("rls(): the token's sub is not a user id");
+  if (!UUID_PATTERN.test(claims.sub)) throw new Error("rls(): the token's sub is not a user id");
   return [JSON.stringify(claims), claims.sub, "authenticated"];
 }
 

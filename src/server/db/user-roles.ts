@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { UUID_PATTERN } from "../../lib/domain/ids";
 import { type AppRole, ROLE_CLAIM } from "../../lib/domain/roles";
 import type { AdminDatabase } from "./client";
 import { adminAuditLog } from "./schema";
@@ -9,10 +10,8 @@ export interface RoleHolder {
   role: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function findUser(admin: AdminDatabase, emailOrId: string): Promise<RoleHolder> {
-  const byId = UUID.test(emailOrId);
+  const byId = UUID_PATTERN.test(emailOrId);
   const rows = await admin.execute<{ id: string; email: string | null; role: string | null }>(sql`
     select id, email, raw_app_meta_data ->> ${ROLE_CLAIM}::text as role
       from auth.users

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { SIGNAL_TICKET_PATTERN } from "~/lib/domain/realtime-topics";
 import type { AdminDatabase } from "~/server/db/client";
 import { signalTicketKey } from "~/server/db/schema";
 
@@ -53,11 +54,9 @@ export async function signSignalTicket(admin: AdminDatabase, userId: string, now
   return { ticket: `${expiresAt}.${signature}`, expiresAt };
 }
 
-const TICKET = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
-
 /** Whether `ticket` was signed for `userId` and has not expired. Malformed input is just false. */
 export async function signalTicketValid(admin: AdminDatabase, userId: string, ticket: string): Promise<boolean> {
-  const parts = TICKET.exec(ticket);
+  const parts = SIGNAL_TICKET_PATTERN.exec(ticket);
   if (!parts) return false;
   const expiresAt = Number(parts[1]);
   if (expiresAt <= Date.now() / 1000) return false;
