@@ -92,6 +92,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript that Node loads without a TypeScript loader (scripts/follow-parent.mjs).
+    files: ["scripts/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", setInterval: "readonly" } },
+  },
+  {
     plugins: { local: { rules: { "import-boundaries": importBoundaries } } },
     rules: { "local/import-boundaries": ["error", { boundaries }] },
   },

@@ -53,6 +53,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // `npm run dev` as a process tree: how it starts, restarts and stops (no browser, no build).
+      {
+        extends: true,
+        test: {
+          name: "dev-command",
+          include: ["tests/dev-command/**/*.test.ts"],
+          environment: "node",
+          setupFiles: ["tests/setup/fail-on-console-error.ts"],
+          testTimeout: 240_000,
+        },
+      },
       {
         extends: true,
         test: {

@@ -5,26 +5,42 @@
  *   1. SUPABASE_BACKEND=embedded|cli|env forces one.
  *   2. `.env` (or the shell) sets VITE_SUPABASE_URL → use that project as configured ("env").
  *   3. The Supabase CLI and a running Docker engine → `supabase start` ("cli").
- *   4. Otherwise the local Supabase of packages/local-supabase (its startLocalSupabase API).
- * Ctrl-C stops the app and whatever this command started, and nothing else.
+ *   4. Otherwise the local Supabase of packages/local-supabase ("embedded").
+ *
+ * Three processes with their own lifetimes (ADR 0046): this supervisor; the local Supabase
+ * (`local-supabase serve`, the one `local-supabase start` would run in the background), used and
+ * left running when it already runs, else started and stopped here; and the app's dev server
+ * (`vinxi dev`), restarted when it crashes while the backend and its data stay up. SIGINT,
+ * SIGTERM or SIGHUP to any of them, or this command's parent going away, stops everything this
+ * command started, and nothing else.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv, promisify } from "node:util";
+import { findRunningStack, type RunningStack, spawnServe, stopStack, waitForStack } from "@solidstart-supabase/local-supabase";
+import { cliAppEnv, localAppEnv, localRlsClientPassword, writeAppEnvFile } from "./local-env.ts";
 
 const run = promisify(execFile);
 const vinxiCli = fileURLToPath(new URL("../node_modules/vinxi/bin/cli.mjs", import.meta.url));
-const RLS_CLIENT_PASSWORD_FILE = ".cache/rls-client-password";
+const followParent = fileURLToPath(new URL("./follow-parent.mjs", import.meta.url));
+
+/** First start of the local Supabase: initdb, every migration and the seed. */
+const BACKEND_START_TIMEOUT_MS = 180_000;
+const APP_STOP_TIMEOUT_MS = 10_000;
+const WATCH_MS = 1_000;
+/** More crashes than this within CRASH_WINDOW_MS: stop restarting and wait to be told. */
+const MAX_QUICK_CRASHES = 3;
+const CRASH_WINDOW_MS = 60_000;
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 type BackendKind = "embedded" | "cli" | "env";
 
-interface StartedBackend {
+interface Backend {
   env: Record<string, string>;
   describe: string;
+  /** The backend's own process when this command started it. */
+  process?: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -52,52 +68,61 @@ async function chooseBackend(fileEnv: Record<string, string>): Promise<BackendKi
   return "embedded";
 }
 
-/**
- * The rls_client password is per machine: generated once into the git-ignored .cache/, so no
- * credential of the app's own database login is ever committed.
- */
-async function localRlsClientPassword(): Promise<string> {
-  if (existsSync(RLS_CLIENT_PASSWORD_FILE)) return readFileSync(RLS_CLIENT_PASSWORD_FILE, "utf8").trim();
-  const password = randomBytes(24).toString("base64url");
-  await mkdir(dirname(RLS_CLIENT_PASSWORD_FILE), { recursive: true });
-  await writeFile(RLS_CLIENT_PASSWORD_FILE, `${password}\n`, { mode: 0o600 });
-  return password;
+function prefixLines(stream: NodeJS.ReadableStream | null, prefix: string, out: NodeJS.WriteStream): void {
+  let pending = "";
+  stream?.setEncoding("utf8");
+  stream?.on("data", (chunk: string) => {
+    const lines = (pending + chunk).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) out.write(`${prefix}${line}\n`);
+  });
+  stream?.on("end", () => pending && out.write(`${prefix}${pending}\n`));
 }
 
-async function startEmbedded(): Promise<StartedBackend> {
-  const { LOCAL_APP_ENV_FILE, startLocalApp } = await import("./local-env.ts");
-  const { supabase, env } = await startLocalApp(
-    { log: (line) => console.log(`[local-supabase] ${line}`) },
-    await localRlsClientPassword(),
-  );
-  try {
-    // For `npm start`, `npm run role`, benchmarks and tools run outside `npm run dev`.
-    await writeFile(
-      LOCAL_APP_ENV_FILE,
-      Object.entries(env)
-        .map(([key, value]) => `${key}=${value}`)
-        .join("\n")
-        .concat("\n"),
-      { mode: 0o600 },
-    );
-  } catch (error) {
-    await supabase.stop();
-    throw error;
+async function embeddedBackend(): Promise<Backend> {
+  const running = await findRunningStack();
+  let stack: RunningStack;
+  let child: ChildProcess | undefined;
+  if (running) {
+    stack = running;
+  } else {
+    child = spawnServe({ stopWith: process.pid, stdio: "pipe" });
+    prefixLines(child.stdout, "[local-supabase] ", process.stdout);
+    prefixLines(child.stderr, "[local-supabase] ", process.stderr);
+    const started = child;
+    try {
+      stack = await waitForStack(
+        {},
+        started.pid ?? -1,
+        () => started.exitCode !== null || started.signalCode !== null,
+        BACKEND_START_TIMEOUT_MS,
+      );
+    } catch (error) {
+      started.kill("SIGTERM");
+      throw error;
+    }
   }
+  const env = await localAppEnv(stack, await localRlsClientPassword());
+  await writeAppEnvFile(env);
+  const where = `API ${stack.apiUrl}, mailbox ${stack.mailboxUrl}, Postgres 127.0.0.1:${new URL(stack.dbUrl).port}`;
   return {
     env,
-    describe: `local Supabase (API ${supabase.apiUrl}, mailbox ${supabase.mailboxUrl}, Postgres 127.0.0.1:${new URL(supabase.dbUrl).port})`,
-    stop: supabase.stop,
+    process: child,
+    describe: running
+      ? `local Supabase already running (pid ${stack.pid}; ${where}); left running, \`npm run db:stop\` stops it`
+      : `local Supabase (${where})`,
+    stop: async () => {
+      if (child && child.exitCode === null && child.signalCode === null) await stopStack(stack);
+    },
   };
 }
 
-async function startCli(): Promise<StartedBackend> {
+async function cliBackend(): Promise<Backend> {
   const started = spawn("supabase", ["start"], { stdio: "inherit" });
   const code = await new Promise<number | null>((resolve) => started.on("close", resolve));
   if (code !== 0) throw new Error("`supabase start` failed; see its output above");
   const { stdout } = await run("supabase", ["status", "-o", "env"]);
   const status = parseEnv(stdout) as Record<string, string>;
-  const { cliAppEnv } = await import("./local-env.ts");
   return {
     env: cliAppEnv(status),
     describe: `Supabase CLI stack at ${status.API_URL} (left running; stop it with \`supabase stop\`)`,
@@ -105,44 +130,155 @@ async function startCli(): Promise<StartedBackend> {
   };
 }
 
+/** A process's parent, from /proc (Linux); undefined once it is gone or where /proc is missing. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** npm titles itself `npm run dev`; started as `node …/npm-cli.js` its arguments say so. */
+function isNpm(pid: number): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
+    return args[0] === "npm" || args.slice(0, 2).some((arg) => /(^|\/)npm(-cli\.js)?$/.test(arg));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * This process and, under `npm run dev`, each one up to npm itself, with the parent each has now.
+ * A parent that goes away re-parents its child at once, so a changed parent anywhere in the line
+ * means `npm run dev`'s parent (an IDE's task, a terminal) ended without a signal reaching us.
+ */
+function watchedLineage(): { pid: number; parent: number | undefined }[] {
+  const lineage = [{ pid: process.pid, parent: process.ppid as number | undefined }];
+  if (!process.env.npm_lifecycle_event) return lineage;
+  for (let pid = process.ppid, depth = 0; depth < 3 && pid > 1; depth++) {
+    const parent = parentOf(pid);
+    if (parent === undefined) break;
+    lineage.push({ pid, parent });
+    if (isNpm(pid)) return lineage;
+    pid = parent;
+  }
+  return lineage.slice(0, 1);
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
 async function main(): Promise<void> {
   const fileEnv = { ...dotenv(".env"), ...dotenv(".env.local") };
   const kind = await chooseBackend(fileEnv);
-  const backend: StartedBackend =
+  const backend: Backend =
     kind === "embedded"
-      ? await startEmbedded()
+      ? await embeddedBackend()
       : kind === "cli"
-        ? await startCli()
+        ? await cliBackend()
         : { env: {}, describe: "the Supabase project configured in .env", stop: async () => undefined };
 
   // Explicit shell variables beat .env files, which beat what the chosen backend reports.
-  const env = { ...backend.env, ...fileEnv, ...process.env };
+  const env = { ...backend.env, ...fileEnv, ...process.env, DEV_SUPERVISOR_PID: String(process.pid) };
   const port = process.env.PORT ?? "3000";
   console.log(`Backend: ${backend.describe}`);
   console.log(`App:     http://localhost:${port}`);
 
-  // Its own process group, so stopping it also stops the workers vinxi starts, however this
-  // command is stopped (Ctrl-C reaches the whole terminal group; an IDE may signal only us).
-  const app: ChildProcess = spawn(process.execPath, [vinxiCli, "dev", "--port", port], {
-    stdio: "inherit",
-    env,
-    detached: true,
-  });
+  let app: ChildProcess | undefined;
   let stopping = false;
-  const shutdown = async (exitCode: number) => {
+  const crashes: number[] = [];
+
+  const shutdown = async (why: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    if (app.exitCode === null && app.pid) {
-      const exited = new Promise((resolve) => app.once("exit", resolve));
-      process.kill(-app.pid, "SIGTERM");
-      await exited;
+    console.log(`npm run dev: stopping (${why})`);
+    if (app && app.exitCode === null && app.signalCode === null) {
+      signalGroup(app, "SIGTERM");
+      if (!(await waitForExit(app, APP_STOP_TIMEOUT_MS))) signalGroup(app, "SIGKILL");
     }
     await backend.stop();
     process.exit(exitCode);
   };
-  process.on("SIGINT", () => void shutdown(0));
-  process.on("SIGTERM", () => void shutdown(0));
-  app.on("exit", (code) => void shutdown(code ?? 0));
+
+  const startApp = () => {
+    // Its own process group, so stopping it also stops the workers vinxi starts, and a Ctrl-C
+    // meant for the terminal reaches this supervisor, which stops things in order.
+    const child = spawn(process.execPath, ["--import", followParent, vinxiCli, "dev", "--port", port], {
+      stdio: ["ignore", "inherit", "inherit"],
+      env,
+      detached: true,
+    });
+    app = child;
+    child.on("exit", (code, signal) => {
+      if (stopping || app !== child) return;
+      // vinxi ends with code 0 when it is signalled; a crash is any other code or a hard kill.
+      if (code === 0 || (signal && (STOP_SIGNALS as readonly string[]).includes(signal))) {
+        void shutdown(`the app's dev server ${signal ? `got ${signal}` : "was stopped"}`, 0);
+        return;
+      }
+      const now = Date.now();
+      crashes.push(now);
+      crashes.splice(
+        0,
+        crashes.findIndex((at) => at >= now - CRASH_WINDOW_MS),
+      );
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      if (crashes.length > MAX_QUICK_CRASHES) {
+        console.error(
+          `\nnpm run dev: the app's dev server ${how}, ${crashes.length} times in a minute. The backend keeps running.\n` +
+            "Fix the error above, then type rs and Enter to start the app again (Ctrl-C stops everything).\n",
+        );
+        waitForRestartCommand();
+        return;
+      }
+      console.error(`\nnpm run dev: the app's dev server ${how}. The backend and its data keep running; restarting the app.\n`);
+      startApp();
+    });
+  };
+
+  const waitForRestartCommand = () => {
+    const onData = (chunk: Buffer) => {
+      if (chunk.toString().trim() !== "rs") return;
+      process.stdin.off("data", onData);
+      process.stdin.pause();
+      crashes.length = 0;
+      startApp();
+    };
+    process.stdin.on("data", onData);
+    process.stdin.resume();
+  };
+
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void shutdown(signal, 0));
+  backend.process?.on("exit", (code, signal) => {
+    void shutdown(`the local Supabase ${signal ? `got ${signal}` : `exited with code ${code}`}`, code === 0 || signal ? 0 : 1);
+  });
+  const lineage = watchedLineage();
+  setInterval(() => {
+    if (lineage.some(({ pid, parent }) => (pid === process.pid ? process.ppid : parentOf(pid)) !== parent)) {
+      void shutdown("the process that started it went away", 0);
+    }
+  }, WATCH_MS);
+
+  startApp();
 }
 
 main().catch((error: Error) => {

@@ -1,3 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { type LocalSupabase, type LocalSupabaseConfig, startLocalSupabase } from "@solidstart-supabase/local-supabase";
 import postgres from "postgres";
 import { RLS_CLIENT_ROLE, syncRlsClientPassword } from "../src/server/db/rls-client-login.ts";
@@ -12,8 +16,14 @@ export interface AppEnv extends Record<string, string> {
   LOCAL_MAILBOX_URL: string;
 }
 
-/** Where `npm run dev` leaves the local backend's values for `npm start`, `npm run role` and tools. */
-export const LOCAL_APP_ENV_FILE = ".cache/app.env";
+/**
+ * Where `npm run dev` and `npm run db:start` leave the local backend's values for
+ * `npm run start:local`, `npm run role` and tools: in the project the local Supabase serves
+ * (`SUPABASE_WORKDIR`, as for the Supabase CLI, else the current folder).
+ */
+export function localStateFile(name: "app.env" | "rls-client-password"): string {
+  return join(process.env.SUPABASE_WORKDIR || ".", ".cache", name);
+}
 
 export function withDatabaseUser(url: string, user: string, password: string): string {
   const parsed = new URL(url);
@@ -34,35 +44,78 @@ export function cliAppEnv(status: Record<string, string>): Record<string, string
   return Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, string] => !!entry[1]));
 }
 
+/** Where the app's database login and API keys come from on a local backend. */
+export interface LocalBackendUrls {
+  apiUrl: string;
+  publishableKey: string;
+  /** Superuser URL of the database. */
+  dbUrl: string;
+  mailboxUrl: string;
+}
+
+/**
+ * The app's environment on a local backend, plus what the app adds on top of it: the rls_client
+ * login that a migration creates without a password gets `rlsClientPassword`, and DATABASE_URL
+ * logs in with it.
+ */
+export async function localAppEnv(backend: LocalBackendUrls, rlsClientPassword: string): Promise<AppEnv> {
+  const admin = postgres(backend.dbUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await syncRlsClientPassword(admin, rlsClientPassword);
+  } finally {
+    await admin.end();
+  }
+  return {
+    VITE_SUPABASE_URL: backend.apiUrl,
+    VITE_SUPABASE_PUBLISHABLE_KEY: backend.publishableKey,
+    DATABASE_URL: withDatabaseUser(backend.dbUrl, RLS_CLIENT_ROLE, rlsClientPassword),
+    ADMIN_DATABASE_URL: backend.dbUrl,
+    LOCAL_MAILBOX_URL: backend.mailboxUrl,
+  };
+}
+
+/**
+ * The rls_client password is per machine: generated once into the git-ignored .cache/, so no
+ * credential of the app's own database login is ever committed.
+ */
+export async function localRlsClientPassword(): Promise<string> {
+  const file = localStateFile("rls-client-password");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const password = randomBytes(24).toString("base64url");
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+/** For `npm run start:local`, `npm run role`, benchmarks and tools run outside `npm run dev`. */
+export async function writeAppEnvFile(env: AppEnv): Promise<void> {
+  const file = localStateFile("app.env");
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(
+    file,
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}`)
+      .join("\n")
+      .concat("\n"),
+    { mode: 0o600 },
+  );
+}
+
 export interface LocalApp {
   supabase: LocalSupabase;
   env: AppEnv;
 }
 
 /**
- * The local Supabase (the package's one API) plus what the app adds on top: the rls_client login
- * that a migration creates without a password gets `rlsClientPassword`, and DATABASE_URL logs in
- * with it. What `npm run dev`, the built-app tests and the benchmarks run against.
+ * The local Supabase (the package's one API) in this process, with the app's environment on top:
+ * what the built-app tests and the benchmarks run against.
  */
 export async function startLocalApp(config: LocalSupabaseConfig, rlsClientPassword: string): Promise<LocalApp> {
   const supabase = await startLocalSupabase(config);
   try {
-    const admin = postgres(supabase.dbUrl, { max: 1, onnotice: () => undefined });
-    try {
-      await syncRlsClientPassword(admin, rlsClientPassword);
-    } finally {
-      await admin.end();
-    }
+    return { supabase, env: await localAppEnv(supabase, rlsClientPassword) };
   } catch (error) {
     await supabase.stop();
     throw error;
   }
-  const env: AppEnv = {
-    VITE_SUPABASE_URL: supabase.apiUrl,
-    VITE_SUPABASE_PUBLISHABLE_KEY: supabase.publishableKey,
-    DATABASE_URL: withDatabaseUser(supabase.dbUrl, RLS_CLIENT_ROLE, rlsClientPassword),
-    ADMIN_DATABASE_URL: supabase.dbUrl,
-    LOCAL_MAILBOX_URL: supabase.mailboxUrl,
-  };
-  return { supabase, env };
 }
