@@ -33,7 +33,7 @@ __use_node() {
       echo "use-node: $(command -v node) is $(node -v), below $minimum; install Node $minimum or later (the pinned Node is for Linux x64 only)" >&2
       return 1
     fi
-    echo "use-node: $(command -v node) is $(node -v), below $minimum; fetching Node $version" >&2
+    echo "use-node: this machine's node ($(command -v node), $(node -v)) is older than the $minimum this project needs; fetching Node $version into .cache/node/ once, and running on it" >&2
     mkdir -p "$cache" || return 1
     work="$(mktemp -d "$cache/.fetch.XXXXXX")" || return 1
     # --ignore-scripts: the tarball is only unpacked here, none of its code runs but `node -v`.
