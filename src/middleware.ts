@@ -34,7 +34,11 @@ export default createMiddleware({
     // First, before anything can answer: every response from here on carries the headers.
     applySecurityHeaders(event, serverEnv().VITE_SUPABASE_URL);
     const url = new URL(event.request.url);
-    if (isStaticPath(url.pathname)) return;
+    // Files that exist were served before this handler; a missing one (a browser's /favicon.ico,
+    // /robots.txt) would otherwise render the not-found page without the session it needs.
+    if (isStaticPath(url.pathname)) {
+      return new Response("Not found", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+    }
     if (isCrossSiteWrite(event.request, url)) {
       return new Response("Cross-site request refused", { status: 403, headers: { "content-type": "text/plain" } });
     }

@@ -38,6 +38,20 @@ describe("error pages", () => {
     expect(body).toContain("<title>Not found</title>");
   });
 
+  it("404 as plain text for a missing file, served files untouched, no session work", async () => {
+    for (const path of ["/favicon.ico", "/robots.txt", "/images/missing.png", "/_build/assets/missing.js"]) {
+      const response = await member.request(path, { headers: browser });
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get("content-type"), path).toMatch(/^text\/plain/);
+      expect(response.headers.get("set-cookie"), path).toBeNull();
+      expect(response.headers.get("content-security-policy"), path).toBeTruthy();
+      expect(await response.text(), path).toBe("Not found");
+    }
+    const icon = await new AppClient().request("/favicon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toMatch(/^image\/svg/);
+  });
+
   it("403 for a browser: a page in the site layout, signed in, with no data of the page", async () => {
     const response = await member.request("/moderation", { headers: browser });
     expect(response.status).toBe(403);
