@@ -18,7 +18,14 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseEnv, promisify } from "node:util";
-import { findRunningStack, type RunningStack, spawnServe, stopStack, waitForStack } from "@solidstart-supabase/local-supabase";
+import {
+  findRunningStack,
+  isAlive,
+  type RunningStack,
+  spawnServe,
+  stopStack,
+  waitForStack,
+} from "@solidstart-supabase/local-supabase";
 import { cliAppEnv, localAppEnv, localRlsClientPassword, writeAppEnvFile } from "./local-env.ts";
 
 const run = promisify(execFile);
@@ -41,6 +48,8 @@ interface Backend {
   describe: string;
   /** The backend's own process when this command started it. */
   process?: ChildProcess;
+  /** A backend this command uses but did not start: its process, to say when it ends. */
+  usedPid?: number;
   stop(): Promise<void>;
 }
 
@@ -108,6 +117,7 @@ async function embeddedBackend(): Promise<Backend> {
   return {
     env,
     process: child,
+    usedPid: running ? stack.pid : undefined,
     describe: running
       ? `local Supabase already running (pid ${stack.pid}; ${where}); left running, \`npm run db:stop\` stops it`
       : `local Supabase (${where})`,
@@ -272,7 +282,12 @@ async function main(): Promise<void> {
     void shutdown(`the local Supabase ${signal ? `got ${signal}` : `exited with code ${code}`}`, code === 0 || signal ? 0 : 1);
   });
   const lineage = watchedLineage();
+  let usedBackendGone = false;
   setInterval(() => {
+    if (backend.usedPid && !usedBackendGone && !isAlive(backend.usedPid)) {
+      usedBackendGone = true;
+      console.error("\nnpm run dev: the local Supabase it was using has stopped; `npm run db:start` starts it again.\n");
+    }
     if (lineage.some(({ pid, parent }) => (pid === process.pid ? process.ppid : parentOf(pid)) !== parent)) {
       void shutdown("the process that started it went away", 0);
     }

@@ -271,9 +271,20 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
       cwd: projectRoot,
     });
     expect(status).toContain(`running, pid ${stack.pid}`);
+
+    // Stopped under a running `npm run dev`: the stack goes, and the command says how to get it back.
+    const dev = await startDev();
     await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir], { cwd: projectRoot });
     expect(alive(stack.pid)).toBe(false);
     for (const port of [ports.api, ports.db, ports.mail]) expect(await listening(port), `port ${port}`).toBe(false);
     expect(existsSync(postmasterPidFile())).toBe(false);
+    await eventually(
+      "npm run dev says the backend stopped",
+      () => dev.log().includes("`npm run db:start` starts it again") || undefined,
+      GONE_TIMEOUT_MS,
+      dev.log,
+    );
+    process.kill(dev.npm, "SIGTERM");
+    await expectEverythingGone(dev, allPids(dev));
   });
 });

@@ -20,7 +20,15 @@ import { REALTIME_PATH } from "./realtime/server.ts";
 export type { RateLimitMode } from "./auth/rate-limit.ts";
 export type { SupabaseConfig } from "./config.ts";
 export type { PrepareResult } from "./postgres/migrate.ts";
-export { findRunningStack, type RunningStack, spawnServe, type StackLocation, stopStack, waitForStack } from "./stack.ts";
+export {
+  findRunningStack,
+  isAlive,
+  type RunningStack,
+  spawnServe,
+  type StackLocation,
+  stopStack,
+  waitForStack,
+} from "./stack.ts";
 
 export interface LocalSupabaseConfig {
   /** The project folder holding `supabase/config.toml`, `migrations/` and `seed.sql` (default: the cwd). */
