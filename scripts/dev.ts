@@ -208,7 +208,10 @@ async function main(): Promise<void> {
         : { env: {}, describe: "the Supabase project configured in .env", stop: async () => undefined };
 
   // Explicit shell variables beat .env files, which beat what the chosen backend reports.
-  const env = { ...backend.env, ...fileEnv, ...process.env, DEV_SUPERVISOR_PID: String(process.pid) };
+  const env: NodeJS.ProcessEnv = { ...backend.env, ...fileEnv, ...process.env, DEV_SUPERVISOR_PID: String(process.pid) };
+  // vinxi's listener binds every interface inside a container or WSL unless HOST says otherwise,
+  // and the dev server of a local backend lists its accounts on the home page.
+  env.HOST ??= "localhost";
   const port = process.env.PORT ?? "3000";
   console.log(`Backend: ${backend.describe}`);
   console.log(`App:     http://localhost:${port}`);

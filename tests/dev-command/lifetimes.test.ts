@@ -5,7 +5,7 @@
  * supervisor, `vinxi dev` and the local Supabase, on a copy of supabase/ with ports of its own.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,6 +88,32 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** The addresses a port is listened on (/proc/net/tcp{,6}), e.g. "127.0.0.1", "::1", "0.0.0.0". */
+function listenAddresses(port: number): string[] {
+  const addresses: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const [local, , state] = line.trim().split(/\s+/).slice(1, 4);
+      if (!local || state !== "0A") continue;
+      const [hex, portHex] = local.split(":");
+      if (Number.parseInt(portHex ?? "", 16) !== port || !hex) continue;
+      const bytes = (hex.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16));
+      // Each 32-bit word is in host (little-endian) order.
+      const ordered = bytes.flatMap((_, i) => (i % 4 === 0 ? bytes.slice(i, i + 4).reverse() : []));
+      addresses.push(
+        ordered.length === 4
+          ? ordered.join(".")
+          : ordered.every((byte, i) => byte === (i === 15 ? 1 : 0))
+            ? "::1"
+            : ordered.every((byte) => byte === 0)
+              ? "::"
+              : ordered.map((byte) => byte.toString(16)).join(":"),
+      );
+    }
+  }
+  return addresses;
+}
+
 /** A copy of the project's supabase/ folder whose stack listens on ports of its own. */
 async function projectCopy(): Promise<{ workdir: string; ports: { api: number; db: number; mail: number } }> {
   const workdir = mkdtempSync(join(tmpdir(), "dev-command-"));
@@ -168,6 +194,20 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
     expect(supervisor, log()).toBeDefined();
     expect(app, log()).toBeDefined();
     const postmaster = Number(readFileSync(postmasterPidFile(), "utf8").split("\n")[0]);
+    // Nothing of it is reachable from another machine, and its secrets are the developer's alone.
+    for (const port of [appPort, ports.api, ports.db, ports.mail]) {
+      const addresses = listenAddresses(port);
+      expect(addresses.length, `port ${port} listens`).toBeGreaterThan(0);
+      for (const address of addresses) expect(["127.0.0.1", "::1"], `port ${port}`).toContain(address);
+    }
+    for (const file of [
+      stackFile(),
+      join(stateDir(), "auth-keys.json"),
+      join(workdir, ".cache", "app.env"),
+      join(workdir, ".cache", "rls-client-password"),
+    ]) {
+      expect(statSync(file).mode & 0o077, file).toBe(0);
+    }
     return {
       child,
       npm: npm ?? -1,
