@@ -3,6 +3,13 @@ import { rootRelativeBuildPaths } from "./config/build-paths";
 import { FIXED_HEADERS, STATIC_FILE_POLICY } from "./src/server/security/fixed-headers";
 import { trimBrowserRuntime, clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
 
+/**
+ * The dev server's hot-reload sockets (one per router, on ports of their own) listen where the
+ * app does: on loopback unless HOST names an address to expose it on. Vite's default is every
+ * interface, which serves file paths and compile errors to the network (ADR 0046).
+ */
+const devServerSockets = { hmr: { host: !process.env.HOST || process.env.HOST === "localhost" ? "localhost" : undefined } };
+
 export default defineConfig({
   middleware: "src/middleware.ts",
   // Nitro's node server sends precompressed gzip/brotli copies of the client assets (without this
@@ -22,6 +29,7 @@ export default defineConfig({
       ? {
           plugins: [lazyServerFunctionSerialization(), trimBrowserRuntime(), rootRelativeBuildPaths({ client: true })],
           build: { rollupOptions: { output: { manualChunks: clientChunks } } },
+          server: devServerSockets,
         }
-      : { plugins: [rootRelativeBuildPaths({ client: false })] },
+      : { plugins: [rootRelativeBuildPaths({ client: false })], server: devServerSockets },
 });

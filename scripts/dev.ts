@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseEnv, promisify } from "node:util";
 import {
@@ -46,8 +47,6 @@ type BackendKind = "embedded" | "cli" | "env";
 interface Backend {
   env: Record<string, string>;
   describe: string;
-  /** The backend's own process when this command started it. */
-  process?: ChildProcess;
   /** A backend this command uses but did not start: its process, to say when it ends. */
   usedPid?: number;
   stop(): Promise<void>;
@@ -88,26 +87,30 @@ function prefixLines(stream: NodeJS.ReadableStream | null, prefix: string, out: 
   stream?.on("end", () => pending && out.write(`${prefix}${pending}\n`));
 }
 
-async function embeddedBackend(): Promise<Backend> {
-  const running = await findRunningStack();
+/** `onSpawn` gets the backend's process the moment it exists, so a stop signal can reach it. */
+async function embeddedBackend(onSpawn: (child: ChildProcess) => void): Promise<Backend> {
+  const location = { workdir: process.env.SUPABASE_WORKDIR || undefined };
+  const running = await findRunningStack(location);
   let stack: RunningStack;
   let child: ChildProcess | undefined;
   if (running) {
     stack = running;
   } else {
-    child = spawnServe({ stopWith: process.pid, stdio: "pipe" });
+    child = spawnServe({ ...location, stopWith: process.pid, stdio: "pipe" });
+    onSpawn(child);
     prefixLines(child.stdout, "[local-supabase] ", process.stdout);
     prefixLines(child.stderr, "[local-supabase] ", process.stderr);
     const started = child;
     try {
       stack = await waitForStack(
-        {},
+        location,
         started.pid ?? -1,
         () => started.exitCode !== null || started.signalCode !== null,
         BACKEND_START_TIMEOUT_MS,
       );
     } catch (error) {
       started.kill("SIGTERM");
+      await waitForExit(started, BACKEND_START_TIMEOUT_MS);
       throw error;
     }
   }
@@ -116,7 +119,6 @@ async function embeddedBackend(): Promise<Backend> {
   const where = `API ${stack.apiUrl}, mailbox ${stack.mailboxUrl}, Postgres 127.0.0.1:${new URL(stack.dbUrl).port}`;
   return {
     env,
-    process: child,
     usedPid: running ? stack.pid : undefined,
     describe: running
       ? `local Supabase already running (pid ${stack.pid}; ${where}); left running, \`npm run db:stop\` stops it`
@@ -197,25 +199,31 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** nohup: SIGHUP ignored from the start means "outlive the terminal", parent included. */
+function hangupIgnored(): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * HOST as the user meant it: tcsh (and some CI shells) export HOST as the machine's own name,
+ * which would put the dev server on the network.
+ */
+function listenHost(configured: string | undefined): string {
+  return configured && configured !== hostname() ? configured : "localhost";
+}
+
 async function main(): Promise<void> {
-  const fileEnv = { ...dotenv(".env"), ...dotenv(".env.local") };
-  const kind = await chooseBackend(fileEnv);
-  const backend: Backend =
-    kind === "embedded"
-      ? await embeddedBackend()
-      : kind === "cli"
-        ? await cliBackend()
-        : { env: {}, describe: "the Supabase project configured in .env", stop: async () => undefined };
-
-  // Explicit shell variables beat .env files, which beat what the chosen backend reports.
-  const env: NodeJS.ProcessEnv = { ...backend.env, ...fileEnv, ...process.env, DEV_SUPERVISOR_PID: String(process.pid) };
-  // vinxi's listener binds every interface inside a container or WSL unless HOST says otherwise,
-  // and the dev server of a local backend lists its accounts on the home page.
-  env.HOST ??= "localhost";
-  const port = process.env.PORT ?? "3000";
-  console.log(`Backend: ${backend.describe}`);
-  console.log(`App:     http://localhost:${port}`);
-
+  // Before anything slow: a stop, or a parent that goes away, during the backend's first start
+  // must still stop what has been started.
+  const outliveTerminal = hangupIgnored();
+  const lineage = outliveTerminal ? [] : watchedLineage();
+  let backend: Backend | undefined = undefined;
+  let startingBackend: ChildProcess | undefined;
   let app: ChildProcess | undefined;
   let stopping = false;
   const crashes: number[] = [];
@@ -228,9 +236,54 @@ async function main(): Promise<void> {
       signalGroup(app, "SIGTERM");
       if (!(await waitForExit(app, APP_STOP_TIMEOUT_MS))) signalGroup(app, "SIGKILL");
     }
-    await backend.stop();
+    if (backend) {
+      await backend.stop();
+    } else if (startingBackend) {
+      startingBackend.kill("SIGTERM");
+      await waitForExit(startingBackend, BACKEND_START_TIMEOUT_MS);
+    }
     process.exit(exitCode);
   };
+  for (const signal of STOP_SIGNALS) {
+    if (signal === "SIGHUP" && outliveTerminal) continue;
+    process.on(signal, () => void shutdown(signal, 0));
+  }
+  let usedBackendGone = false;
+  setInterval(() => {
+    if (backend?.usedPid && !usedBackendGone && !isAlive(backend.usedPid)) {
+      usedBackendGone = true;
+      console.error("\nnpm run dev: the local Supabase it was using has stopped; `npm run db:start` starts it again.\n");
+    }
+    if (lineage.some(({ pid, parent }) => (pid === process.pid ? process.ppid : parentOf(pid)) !== parent)) {
+      void shutdown("the process that started it went away", 0);
+    }
+  }, WATCH_MS);
+
+  const fileEnv = { ...dotenv(".env"), ...dotenv(".env.local") };
+  const kind = await chooseBackend(fileEnv);
+  backend =
+    kind === "embedded"
+      ? await embeddedBackend((child) => {
+          startingBackend = child;
+          child.on("exit", (code, signal) => {
+            // While it starts, a failure is reported by the start itself.
+            if (!backend) return;
+            void shutdown(`the local Supabase ${signal ? `got ${signal}` : `exited with code ${code}`}`, code === 0 ? 0 : 1);
+          });
+        })
+      : kind === "cli"
+        ? await cliBackend()
+        : { env: {}, describe: "the Supabase project configured in .env", stop: async () => undefined };
+  if (stopping) return;
+
+  // Explicit shell variables beat .env files, which beat what the chosen backend reports.
+  const env: NodeJS.ProcessEnv = { ...backend.env, ...fileEnv, ...process.env, DEV_SUPERVISOR_PID: String(process.pid) };
+  // vinxi's listener binds every interface inside a container or WSL unless HOST says otherwise,
+  // and the dev server of a local backend lists its accounts on the home page.
+  env.HOST = listenHost(process.env.HOST ?? fileEnv.HOST);
+  const port = process.env.PORT ?? "3000";
+  console.log(`Backend: ${backend.describe}`);
+  console.log(`App:     http://localhost:${port}`);
 
   const startApp = () => {
     // Its own process group, so stopping it also stops the workers vinxi starts, and a Ctrl-C
@@ -279,22 +332,6 @@ async function main(): Promise<void> {
     process.stdin.on("data", onData);
     process.stdin.resume();
   };
-
-  for (const signal of STOP_SIGNALS) process.on(signal, () => void shutdown(signal, 0));
-  backend.process?.on("exit", (code, signal) => {
-    void shutdown(`the local Supabase ${signal ? `got ${signal}` : `exited with code ${code}`}`, code === 0 || signal ? 0 : 1);
-  });
-  const lineage = watchedLineage();
-  let usedBackendGone = false;
-  setInterval(() => {
-    if (backend.usedPid && !usedBackendGone && !isAlive(backend.usedPid)) {
-      usedBackendGone = true;
-      console.error("\nnpm run dev: the local Supabase it was using has stopped; `npm run db:start` starts it again.\n");
-    }
-    if (lineage.some(({ pid, parent }) => (pid === process.pid ? process.ppid : parentOf(pid)) !== parent)) {
-      void shutdown("the process that started it went away", 0);
-    }
-  }, WATCH_MS);
 
   startApp();
 }

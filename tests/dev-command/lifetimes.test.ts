@@ -5,12 +5,23 @@
  * supervisor, `vinxi dev` and the local Supabase, on a copy of supabase/ with ports of its own.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
 import { projectRoot } from "../setup/app-server.ts";
 
@@ -88,30 +99,45 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** The addresses a port is listened on (/proc/net/tcp{,6}), e.g. "127.0.0.1", "::1", "0.0.0.0". */
-function listenAddresses(port: number): string[] {
-  const addresses: string[] = [];
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
-      const [local, , state] = line.trim().split(/\s+/).slice(1, 4);
-      if (!local || state !== "0A") continue;
-      const [hex, portHex] = local.split(":");
-      if (Number.parseInt(portHex ?? "", 16) !== port || !hex) continue;
-      const bytes = (hex.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16));
-      // Each 32-bit word is in host (little-endian) order.
-      const ordered = bytes.flatMap((_, i) => (i % 4 === 0 ? bytes.slice(i, i + 4).reverse() : []));
-      addresses.push(
-        ordered.length === 4
-          ? ordered.join(".")
-          : ordered.every((byte, i) => byte === (i === 15 ? 1 : 0))
-            ? "::1"
-            : ordered.every((byte) => byte === 0)
-              ? "::"
-              : ordered.map((byte) => byte.toString(16)).join(":"),
-      );
+function address(hex: string): string {
+  const bytes = (hex.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16));
+  // Each 32-bit word is in host (little-endian) order.
+  const ordered = bytes.flatMap((_, i) => (i % 4 === 0 ? bytes.slice(i, i + 4).reverse() : []));
+  if (ordered.length === 4) return ordered.join(".");
+  if (ordered.every((byte) => byte === 0)) return "::";
+  if (ordered.every((byte, i) => byte === (i === 15 ? 1 : 0))) return "::1";
+  return ordered.map((byte) => byte.toString(16)).join(":");
+}
+
+/** Every TCP port the processes listen on, with its address: from their socket inodes and /proc/net/tcp{,6}. */
+function listeningSockets(pids: number[]): { port: number; address: string }[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) inodes.add(inode);
+      } catch {
+        // closed meanwhile
+      }
     }
   }
-  return addresses;
+  const sockets: { port: number; address: string }[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const [hex, portHex] = (fields[1] ?? "").split(":");
+      if (fields[3] !== "0A" || !hex || !portHex || !inodes.has(fields[9] ?? "")) continue;
+      sockets.push({ port: Number.parseInt(portHex, 16), address: address(hex) });
+    }
+  }
+  return sockets;
 }
 
 /** A copy of the project's supabase/ folder whose stack listens on ports of its own. */
@@ -169,9 +195,22 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
     NODE_ENV: "development",
   });
 
-  /** `npm run dev` until the app answers; `viaShell` puts a shell between this test and npm. */
-  async function startDev(viaShell = false): Promise<DevRun> {
-    appPort = await freePort();
+  /** Whatever a failed test left running is ended, so the next one starts clean. */
+  const started: number[] = [];
+  afterEach(async () => {
+    const leftovers = started.splice(0).flatMap((pid) => [pid, ...descendants(pid).map((info) => info.pid)]);
+    for (const pid of leftovers) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir]).catch(() => undefined);
+  });
+
+  /** `npm run dev` (its own process group); `viaShell` puts a shell between this test and npm. */
+  function spawnDev(viaShell: boolean): { child: ChildProcess; log: () => string } {
     const child = viaShell
       ? spawn("sh", ["-c", "npm run dev; echo npm ended"], {
           cwd: projectRoot,
@@ -180,10 +219,17 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
           stdio: ["ignore", "pipe", "pipe"],
         })
       : spawn("npm", ["run", "dev"], { cwd: projectRoot, env: env(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    if (child.pid) started.push(child.pid);
     let output = "";
     child.stdout?.on("data", (chunk) => (output += chunk));
     child.stderr?.on("data", (chunk) => (output += chunk));
-    const log = () => output;
+    return { child, log: () => output };
+  }
+
+  /** `npm run dev` until the app answers. */
+  async function startDev(viaShell = false): Promise<DevRun> {
+    appPort = await freePort();
+    const { child, log } = spawnDev(viaShell);
     await eventually("the app answers", () => child.exitCode === null && listening(appPort), READY_TIMEOUT_MS, log);
     const tree = descendants(child.pid ?? -1);
     const find = (pattern: RegExp) => tree.find((info) => pattern.test(info.cmd));
@@ -194,12 +240,17 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
     expect(supervisor, log()).toBeDefined();
     expect(app, log()).toBeDefined();
     const postmaster = Number(readFileSync(postmasterPidFile(), "utf8").split("\n")[0]);
-    // Nothing of it is reachable from another machine, and its secrets are the developer's alone.
+    // Nothing of it is reachable from another machine (the app, the backend, Postgres and every
+    // port the dev server opens for itself), and its secrets are the developer's alone.
+    const stackPid = (JSON.parse(readFileSync(stackFile(), "utf8")) as { pid: number }).pid;
+    const sockets = listeningSockets([...tree.map((info) => info.pid), stackPid, postmaster]);
     for (const port of [appPort, ports.api, ports.db, ports.mail]) {
-      const addresses = listenAddresses(port);
-      expect(addresses.length, `port ${port} listens`).toBeGreaterThan(0);
-      for (const address of addresses) expect(["127.0.0.1", "::1"], `port ${port}`).toContain(address);
+      expect(
+        sockets.map((socket) => socket.port),
+        `port ${port} listens`,
+      ).toContain(port);
     }
+    for (const socket of sockets) expect(["127.0.0.1", "::1"], `port ${socket.port}`).toContain(socket.address);
     for (const file of [
       stackFile(),
       join(stateDir(), "auth-keys.json"),
@@ -260,6 +311,52 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
     const pids = allPids(dev);
     process.kill(dev.child.pid ?? 0, "SIGKILL");
     await expectEverythingGone(dev, pids);
+  });
+
+  it.each([
+    ["Ctrl-C", false, (child: ChildProcess): void => void process.kill(-(child.pid ?? 0), "SIGINT")],
+    ["its parent killed outright", true, (child: ChildProcess): void => void process.kill(child.pid ?? 0, "SIGKILL")],
+  ] as const)("%s while the local Supabase is still starting stops everything too", async (_how, viaShell, stop) => {
+    appPort = await freePort();
+    const { child, log } = spawnDev(viaShell);
+    const serve = await eventually(
+      "the local Supabase's process appears",
+      () => descendants(child.pid ?? -1).find((info) => /local-supabase\.js serve/.test(info.cmd)),
+      READY_TIMEOUT_MS,
+      log,
+    );
+    const supervisor = descendants(child.pid ?? -1).find((info) => /scripts\/dev\.ts/.test(info.cmd));
+    stop(child);
+    const pids = [serve.pid, supervisor?.pid ?? -1].filter((pid) => pid > 0);
+    await eventually(
+      "npm run dev and its backend have ended",
+      () => pids.every((pid) => !alive(pid)) || undefined,
+      READY_TIMEOUT_MS,
+      log,
+    );
+    // Whatever it had started by then (Postgres, the API) went with it.
+    for (const port of [appPort, ports.api, ports.db, ports.mail]) expect(await listening(port), `port ${port}`).toBe(false);
+    expect(existsSync(postmasterPidFile()), "postmaster.pid").toBe(false);
+    expect(existsSync(stackFile()), "stack.json").toBe(false);
+  });
+
+  it("a stale stack.json naming another process's pid is neither trusted nor signalled", async () => {
+    const bystander = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    try {
+      mkdirSync(stateDir(), { recursive: true });
+      writeFileSync(stackFile(), JSON.stringify({ state: "ready", pid: bystander.pid, apiUrl: "http://127.0.0.1:1" }));
+      const { stdout: status } = await run(process.execPath, [localSupabaseCli, "status", "--workdir", workdir]);
+      expect(status).toMatch(/API URL: \S+ {2}\[stopped\]/);
+      await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir]);
+      expect(alive(bystander.pid ?? -1), "the bystander").toBe(true);
+      const dev = await startDev();
+      expect(dev.serve, "npm run dev starts a stack of its own").toBeDefined();
+      process.kill(dev.npm, "SIGTERM");
+      await expectEverythingGone(dev, allPids(dev));
+      expect(alive(bystander.pid ?? -1), "the bystander").toBe(true);
+    } finally {
+      bystander.kill("SIGKILL");
+    }
   });
 
   it("an app crash restarts the app and leaves the backend it uses, data included; a stack from local-supabase start outlives npm run dev", async () => {

@@ -9,7 +9,8 @@ import { type LocalSupabase, startLocalSupabase } from "./index.ts";
 import { Cluster } from "./postgres/cluster.ts";
 import { REALTIME_PATH } from "./realtime/server.ts";
 import {
-  findRunningStack,
+  claimStack,
+  findStackProcess,
   isAlive,
   removeStackFile,
   type RunningStack,
@@ -73,7 +74,7 @@ async function status(location: StackLocation, asEnv: boolean): Promise<void> {
   const { paths, config, cluster } = project(location);
   const apiUrl = `http://127.0.0.1:${config.api.port}`;
   const [stack, dbRunning, apiRunning, keys] = await Promise.all([
-    findRunningStack(location),
+    findStackProcess(location),
     cluster.isRunning(),
     answers(`${apiUrl}${AUTH_PREFIX}/health`),
     storedKeys(paths.dataDir),
@@ -96,7 +97,7 @@ async function status(location: StackLocation, asEnv: boolean): Promise<void> {
     return;
   }
   const api = stack
-    ? `running, pid ${stack.pid}`
+    ? `${stack.state === "ready" ? "running" : "starting"}, pid ${stack.pid}${stack.stopWith ? ` (for process ${stack.stopWith})` : ""}`
     : apiRunning
       ? "answering, but not this project's stack (another process holds the port)"
       : "stopped";
@@ -131,17 +132,22 @@ function describe(supabase: LocalSupabase, startedAt: number): string {
  * arrives while it is still starting stops it as soon as it is up, so no Postgres is left behind.
  */
 async function serve(location: StackLocation, stopWith: number | undefined): Promise<void> {
-  const running = await findRunningStack(location);
-  if (running) throw new Error(`The local Supabase already runs (pid ${running.pid}); \`local-supabase stop\` stops it.`);
-  const startedAt = performance.now();
-  const starting = startLocalSupabase({ ...location, log: (line) => console.log(line) });
+  // Output may go to a terminal or a parent that is gone: a write to a closed pipe must not
+  // become an uncaught error that logs, fails to write, and so on for ever.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+  let starting: Promise<LocalSupabase> | undefined = undefined;
   let stopping: Promise<void> | undefined;
+  // Signals are handled from the first moment: one that arrives while the claim is written or
+  // the stack starts lets both finish, then undoes them.
+  const claiming = claimStack(location, stopWith);
   const stop = (why: string, code = 0) => {
     stopping ??= (async () => {
       console.log(`stopping (${why})`);
       try {
+        await claiming;
         const supabase = await starting;
-        await supabase.stop();
+        await supabase?.stop();
       } catch (error) {
         console.error((error as Error).message);
         code = 1;
@@ -168,6 +174,16 @@ async function serve(location: StackLocation, stopWith: number | undefined): Pro
       if ((asChild && process.ppid !== stopWith) || !isAlive(stopWith)) stop(`process ${stopWith} ended`);
     }, WATCH_MS);
   }
+  await claiming;
+  if (stopping) return;
+  const startedAt = performance.now();
+  starting = startLocalSupabase({ ...location, log: (line) => console.log(line) });
+  starting.catch(async (error: Error) => {
+    if (stopping) return;
+    await removeStackFile(location, process.pid);
+    console.error(error.message);
+    process.exit(1);
+  });
   const supabase = await starting;
   if (stopping) return;
   const stack: RunningStack = {
@@ -179,6 +195,7 @@ async function serve(location: StackLocation, stopWith: number | undefined): Pro
     dbUrl: supabase.dbUrl,
     publishableKey: supabase.publishableKey,
     secretKey: supabase.secretKey,
+    stopWith,
   };
   await writeStackFile(location, stack);
   console.log(describe(supabase, startedAt));
@@ -198,9 +215,11 @@ async function tail(file: string, from: number): Promise<string> {
 }
 
 async function startInBackground(location: StackLocation): Promise<void> {
-  const running = await findRunningStack(location);
+  const running = await findStackProcess(location);
   if (running) {
-    console.log(`The local Supabase already runs (pid ${running.pid}).\n`);
+    console.log(
+      `The local Supabase already runs (pid ${running.pid}${running.state === "starting" ? ", still starting" : ""}).\n`,
+    );
     return status(location, false);
   }
   const { paths } = project(location);
@@ -222,7 +241,7 @@ async function startInBackground(location: StackLocation): Promise<void> {
 }
 
 async function stop(location: StackLocation): Promise<void> {
-  const stack = await findRunningStack(location);
+  const stack = await findStackProcess(location);
   if (stack) {
     await stopStack(stack);
     console.log(`local Supabase stopped (pid ${stack.pid})`);
@@ -237,7 +256,10 @@ async function stop(location: StackLocation): Promise<void> {
 }
 
 async function reset(location: StackLocation): Promise<void> {
-  const stack = await findRunningStack(location);
+  const stack = await findStackProcess(location);
+  if (stack?.stopWith) {
+    throw new Error(`The local Supabase runs for process ${stack.stopWith} (e.g. \`npm run dev\`): stop that first, then reset.`);
+  }
   if (stack) await stopStack(stack);
   const postgres = await startLocalSupabase({ ...location, services: "postgres", reset: true });
   const { migrations, seeded } = postgres.prepared;
@@ -270,7 +292,11 @@ async function main(): Promise<void> {
   ) {
     throw new Error(usage);
   }
-  const location: StackLocation = { workdir: values.workdir, dataDir: values["data-dir"] };
+  // The Supabase CLI's variable for --workdir; only the command reads it, never the API.
+  const location: StackLocation = {
+    workdir: values.workdir ?? (process.env.SUPABASE_WORKDIR || undefined),
+    dataDir: values["data-dir"],
+  };
   switch (command) {
     case "start":
       return startInBackground(location);

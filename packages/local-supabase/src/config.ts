@@ -16,10 +16,9 @@ export interface ProjectPaths {
 /**
  * The Supabase CLI's files of a project, which this package only reads. Its own state goes to
  * `.cache/local-supabase/` of the project unless told otherwise, so `supabase/` keeps only what
- * the CLI owns and an installed copy of the package never writes into node_modules. Without a
- * workdir, `SUPABASE_WORKDIR` names the project as it does for the Supabase CLI, else the cwd.
+ * the CLI owns and an installed copy of the package never writes into node_modules.
  */
-export function projectPaths(workdir = process.env.SUPABASE_WORKDIR || process.cwd(), dataDir?: string): ProjectPaths {
+export function projectPaths(workdir = process.cwd(), dataDir?: string): ProjectPaths {
   const root = resolve(workdir);
   return {
     workdir: root,
