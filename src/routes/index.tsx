@@ -3,9 +3,10 @@ import { For, Show } from "solid-js";
 import { Title } from "~/components/page-title";
 import { getCurrentUser } from "~/features/auth/auth.api";
 import { getLocalBackend } from "~/features/home/home.api";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => import("~/features/home/home.api").then((api) => api.getLocalBackend()),
+  preload: () => preloadAfterImport(import("~/features/home/home.api"), (api) => api.getLocalBackend()),
 } satisfies RouteDefinition;
 
 const features = [

@@ -4,6 +4,7 @@ import { createAsync, type RouteDefinition, useSearchParams, useSubmission } fro
 import { FormError } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
 import { getSecondFactorPage, verifySignInCode } from "~/features/auth/two-factor.api";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 const nextOf = (params: { next?: string | string[] }) => (typeof params.next === "string" ? params.next : "/");
 
@@ -11,7 +12,7 @@ export const route = {
   // `next` is read before the import: by the time it resolves, location may be another page's.
   preload: ({ location }) => {
     const next = new URLSearchParams(location.search).get("next") ?? "/";
-    return import("~/features/auth/two-factor.api").then((api) => api.getSecondFactorPage(next));
+    preloadAfterImport(import("~/features/auth/two-factor.api"), (api) => api.getSecondFactorPage(next));
   },
 } satisfies RouteDefinition;
 

@@ -5,9 +5,10 @@ import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
 import { getModerationQueue } from "~/features/messages/messages.api";
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => import("~/features/messages/messages.api").then((api) => api.getModerationQueue()),
+  preload: () => preloadAfterImport(import("~/features/messages/messages.api"), (api) => api.getModerationQueue()),
 } satisfies RouteDefinition;
 
 export default function ModerationPage() {

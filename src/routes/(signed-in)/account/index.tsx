@@ -6,9 +6,10 @@ import { getAccount, updateUsername } from "~/features/account/account.api";
 import { Notice } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
 import { USERNAME_HTML_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => import("~/features/account/account.api").then((api) => api.getAccount()),
+  preload: () => preloadAfterImport(import("~/features/account/account.api"), (api) => api.getAccount()),
 } satisfies RouteDefinition;
 
 export default function AccountPage() {

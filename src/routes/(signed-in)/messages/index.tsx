@@ -11,6 +11,7 @@ import { compareNewestFirst, expandMessage, type FeedCursor, type FeedMessage } 
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
 import { getFeed } from "~/features/messages/messages.api";
 import { SendForm } from "~/features/messages/send-form";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 function parseCursor(value: string | string[] | undefined): FeedCursor | null {
   if (typeof value !== "string") return null;
@@ -27,7 +28,7 @@ export const route = {
   // The cursor is read before the import: by the time it resolves, location may be another page's.
   preload: ({ location }) => {
     const before = parseCursor(new URLSearchParams(location.search).get("before") ?? undefined);
-    return import("~/features/messages/messages.api").then((api) => api.getFeed(before));
+    preloadAfterImport(import("~/features/messages/messages.api"), (api) => api.getFeed(before));
   },
 } satisfies RouteDefinition;
 

@@ -3,9 +3,10 @@ import { createAsync, type RouteDefinition, useSearchParams, useSubmission } fro
 import { For, Show } from "solid-js";
 import { getSecurity, removeFactor } from "~/features/account/security.api";
 import { FormError, Notice } from "~/features/auth/form-status";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => import("~/features/account/security.api").then((api) => api.getSecurity()),
+  preload: () => preloadAfterImport(import("~/features/account/security.api"), (api) => api.getSecurity()),
 } satisfies RouteDefinition;
 
 export default function SecurityPage() {

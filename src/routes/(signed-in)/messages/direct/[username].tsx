@@ -10,12 +10,13 @@ import { conversationTopic } from "~/lib/domain/realtime-topics";
 import { createOutbox } from "~/features/messages/outbox";
 import { OutboxStatus } from "~/features/messages/outbox-status";
 import { SendForm } from "~/features/messages/send-form";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
   // Arguments are read before the import: by the time it resolves, params may be another page's.
   preload: ({ params }) => {
     const username = params.username ?? "";
-    return import("~/features/messages/messages.api").then((api) => api.getConversation(username));
+    preloadAfterImport(import("~/features/messages/messages.api"), (api) => api.getConversation(username));
   },
 } satisfies RouteDefinition;
 

@@ -4,9 +4,10 @@ import { Notice } from "~/features/auth/form-status";
 import { getConversationList } from "~/features/conversations/conversations.api";
 import { ConversationList } from "~/features/conversations/conversation-list";
 import { UserSearch } from "~/features/conversations/user-search";
+import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => import("~/features/conversations/conversations.api").then((api) => api.getConversationList()),
+  preload: () => preloadAfterImport(import("~/features/conversations/conversations.api"), (api) => api.getConversationList()),
 } satisfies RouteDefinition;
 
 export default function DirectMessagesPage() {

@@ -1,0 +1,15 @@
+/**
+ * A route preload that imports its page's RPC stubs when it runs (ADR 0039), then starts the page's
+ * query. The preload only warms the query's cache: the page's own `createAsync` reads the same
+ * entry and shows what it holds (the 403 or 503 page, a redirect followed).
+ *
+ * The outcome is dropped here because nobody else would take it (ADR 0047). The router ignores
+ * what a preload returns and marks a failed query as handled only while the preload runs
+ * synchronously (`inPreloadFn`), never once an import has resolved; when it renders data for a
+ * single-flight action it hands back the query's own promise, a refusal's thrown redirect
+ * `Response` included. Returned as is, a refused load was an uncaught error in the browser's
+ * console and an unhandled rejection on the server, which ends `vinxi dev`.
+ */
+export function preloadAfterImport<Api>(stubs: Promise<Api>, load: (api: Api) => unknown): void {
+  stubs.then(load).catch(() => undefined);
+}
