@@ -13,6 +13,21 @@ export default createHandler(
             {/* Vite's development client gives the <style> elements it inserts this nonce. */}
             {import.meta.env.DEV && <meta property="csp-nonce" nonce={getRequestEvent()?.locals.cspNonce} />}
             <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+            {/*
+              A page whose loader failed on the server (the 403 or 503 page) carries that loader's
+              promise, and those of the Suspense boundaries around it, in its hydration data, which
+              rejects them as it runs. Nothing in the browser ever takes them (the error boundary
+              hydrates straight into the error page the server rendered), so each was an "Uncaught
+              (in promise)" error in the console for an error the page already shows. This marks
+              rejections of promises in the hydration data (_$HY.r) as handled, and nothing else.
+              Before {assets}: the hydration data follows its bootstrap there and runs at once. Text, so
+              written without & and < (Solid escapes those).
+            */}
+            <script nonce={getRequestEvent()?.locals.cspNonce}>
+              {
+                'addEventListener("unhandledrejection",function(e){var h=self._$HY,r=h?h.r:{};for(var k in r)if(r[k]===e.promise)return e.preventDefault()})'
+              }
+            </script>
             {assets}
           </head>
           <body>
