@@ -1,5 +1,6 @@
 import { defineConfig } from "@solidjs/start/config";
 import { rootRelativeBuildPaths } from "./config/build-paths";
+import { devDependencies, devFileAccess, devStyleNonce, keepDevServerAlive } from "./config/dev-server";
 import { FIXED_HEADERS, STATIC_FILE_POLICY } from "./src/server/security/fixed-headers";
 import { trimBrowserRuntime, clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
 
@@ -10,7 +11,7 @@ import { trimBrowserRuntime, clientChunks, lazyServerFunctionSerialization } fro
  */
 const devServerSockets = { hmr: { host: !process.env.HOST || process.env.HOST === "localhost" ? "localhost" : undefined } };
 
-export default defineConfig({
+const app = defineConfig({
   middleware: "src/middleware.ts",
   // Nitro's node server sends precompressed gzip/brotli copies of the client assets (without this
   // it sends them uncompressed).
@@ -27,9 +28,20 @@ export default defineConfig({
   vite: ({ router }: { router: string }) =>
     router === "client"
       ? {
-          plugins: [lazyServerFunctionSerialization(), trimBrowserRuntime(), rootRelativeBuildPaths({ client: true })],
+          optimizeDeps: devDependencies,
+          plugins: [
+            lazyServerFunctionSerialization(),
+            trimBrowserRuntime(),
+            rootRelativeBuildPaths({ client: true }),
+            devStyleNonce(),
+          ],
           build: { rollupOptions: { output: { manualChunks: clientChunks } } },
-          server: devServerSockets,
+          server: { ...devServerSockets, fs: devFileAccess },
         }
-      : { plugins: [rootRelativeBuildPaths({ client: false })], server: devServerSockets },
+      : { plugins: [rootRelativeBuildPaths({ client: false }), devStyleNonce()], server: devServerSockets },
 });
+
+// Only `vinxi dev` starts this hook, in the process that serves the app (ADR 0047).
+app.hooks.hook("app:dev:start", () => keepDevServerAlive());
+
+export default app;
