@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { combineChunks, createChunks, stringFromBase64URL, stringToBase64URL } from "@supabase/ssr";
 import { decodeJwt } from "jose";
-import { type Browser, type BrowserContext, type BrowserContextOptions, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, inject } from "vitest";
 import { signWithBackendKey, type StoredSession } from "../fixtures/session-tokens.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.ts";
@@ -113,6 +113,23 @@ export function useBrowser(): BrowserHarness {
       return violations.splice(0);
     },
   };
+}
+
+/**
+ * The uncaught errors of a page as its console shows them: exceptions, and promise rejections with
+ * no handler, each withdrawn again when a handler comes later (the console does the same).
+ * Playwright's `pageerror` cannot withdraw one, so this listens through the DevTools protocol.
+ * Attach it before the page's first navigation; it returns a function that reads what stands.
+ */
+export async function watchUncaughtErrors(page: Page): Promise<() => string[]> {
+  const session = await page.context().newCDPSession(page);
+  const standing = new Map<number, string>();
+  session.on("Runtime.exceptionThrown", ({ exceptionDetails }) => {
+    standing.set(exceptionDetails.exceptionId, exceptionDetails.exception?.description ?? exceptionDetails.text);
+  });
+  session.on("Runtime.exceptionRevoked", ({ exceptionId }) => standing.delete(exceptionId));
+  await session.send("Runtime.enable");
+  return () => [...standing.values()];
 }
 
 const SESSION_COOKIE = /^sb-[^.]+-auth-token(\.\d+)?$/;
