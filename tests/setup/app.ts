@@ -14,6 +14,7 @@ import {
   startAppServer,
 } from "./app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { startTurnServer } from "./turns.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -34,6 +35,8 @@ declare module "vitest" {
     authCounterUrl: string;
     /** The environment the app server runs with: another instance started with it shares everything. */
     appEnv: Record<string, string>;
+    /** Turns at the shared backend (tests/setup/turns.ts, tests/fixtures/turn.ts). */
+    turnsUrl: string;
   }
 }
 
@@ -87,7 +90,9 @@ export default async function setup(project: TestProject) {
   let stack: LocalApp | undefined;
   let app: AppServer | undefined;
   let counter: Server | undefined;
+  let turns: Awaited<ReturnType<typeof startTurnServer>> | undefined;
   const teardown = async () => {
+    turns?.close();
     await app?.stop();
     counter?.close();
     await stack?.supabase.stop();
@@ -122,6 +127,8 @@ export default async function setup(project: TestProject) {
     project.provide("authStateDir", supabase.dataDir);
     project.provide("authCounterUrl", started.url);
     project.provide("appEnv", appEnv);
+    turns = await startTurnServer();
+    project.provide("turnsUrl", turns.url);
   } catch (error) {
     await teardown();
     throw error;
