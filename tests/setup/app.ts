@@ -91,17 +91,21 @@ export default async function setup(project: TestProject) {
   let app: AppServer | undefined;
   let counter: Server | undefined;
   let turns: Awaited<ReturnType<typeof startTurnServer>> | undefined;
+  const building =
+    process.env.SKIP_APP_BUILD === "1"
+      ? Promise.resolve()
+      : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
+  // Its failure reaches the test files through `ready` below (and their turns).
+  building.catch(() => undefined);
+  let ready: Promise<void> = building;
   const teardown = async () => {
+    await ready.catch(() => undefined);
     turns?.close();
     await app?.stop();
     counter?.close();
     await stack?.supabase.stop();
   };
   try {
-    const building =
-      process.env.SKIP_APP_BUILD === "1"
-        ? Promise.resolve()
-        : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
     const appPort = await freePort();
     const appUrl = `http://127.0.0.1:${appPort}`;
     const configure = (config: SupabaseConfig) => {
@@ -113,10 +117,14 @@ export default async function setup(project: TestProject) {
     const { supabase } = stack;
     const started = await startCounter(supabase);
     counter = started.server;
-    await building;
 
     const appEnv = appEnvFor(stack);
-    app = await startAppServer(appPort, appEnv);
+    // The build goes on while the other projects' files run: the app project's files wait for the
+    // app server in their turn (a failed build or start fails each of them with its output).
+    ready = building.then(async () => {
+      app = await startAppServer(appPort, appEnv);
+    });
+    turns = await startTurnServer(ready);
 
     project.provide("appUrl", appUrl);
     project.provide("apiUrl", supabase.apiUrl);
@@ -127,7 +135,6 @@ export default async function setup(project: TestProject) {
     project.provide("authStateDir", supabase.dataDir);
     project.provide("authCounterUrl", started.url);
     project.provide("appEnv", appEnv);
-    turns = await startTurnServer();
     project.provide("turnsUrl", turns.url);
   } catch (error) {
     await teardown();
