@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import TurnsSequencer from "./tests/setup/sequencer.ts";
 
 export default defineConfig({
   resolve: {
@@ -9,6 +10,7 @@ export default defineConfig({
     // Most test time is spent waiting (on Postgres, the app, Chromium), not computing: two files
     // at a time even on a 2-core machine, where vitest's default (cores - 1) would be one.
     maxWorkers: 2,
+    sequence: { sequencer: TurnsSequencer },
     projects: [
       {
         extends: true,

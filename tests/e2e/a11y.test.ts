@@ -5,6 +5,9 @@ import { expect, it } from "vitest";
 import { createFeedUser } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { appPages, signInThroughForm, waitForHydration } from "./pages.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const SCHEMES = ["light", "dark"] as const;
