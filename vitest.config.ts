@@ -1,11 +1,16 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import TurnsSequencer from "./tests/setup/sequencer.ts";
 
 export default defineConfig({
   resolve: {
     alias: { "~": fileURLToPath(new URL("./src", import.meta.url)) },
   },
   test: {
+    // Most test time is spent waiting (on Postgres, the app, Chromium), not computing: two files
+    // at a time even on a 2-core machine, where vitest's default (cores - 1) would be one.
+    maxWorkers: 2,
+    sequence: { sequencer: TurnsSequencer },
     projects: [
       {
         extends: true,
@@ -72,9 +77,9 @@ export default defineConfig({
           include: ["tests/app/**/*.test.ts", "tests/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/setup/app.ts"],
-          setupFiles: ["tests/setup/fail-on-console-error.ts"],
-          // One app server and one auth request counter for the project: files take turns.
-          fileParallelism: false,
+          // One app server and one auth request counter for the project: each file takes a turn
+          // (tests/setup/turns.ts), alone unless it says it can share (tests/fixtures/turn.ts).
+          setupFiles: ["tests/setup/app-turn.ts", "tests/setup/fail-on-console-error.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

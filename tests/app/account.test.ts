@@ -4,6 +4,9 @@ import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { flashOf } from "../fixtures/auth-flows.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const sql = postgres(inject("appDatabaseUrl"), { max: 1, onnotice: () => undefined });
 afterAll(() => sql.end());

@@ -14,6 +14,9 @@ import {
 } from "../fixtures/auth-flows.ts";
 import { linkIn, uniqueEmail, waitForMail } from "../fixtures/mailbox.ts";
 import { expireAccessToken } from "../fixtures/session-tokens.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "flow-password-1";
 

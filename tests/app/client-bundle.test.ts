@@ -2,6 +2,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const assetsDir = fileURLToPath(new URL("../../.output/public/_build/assets/", import.meta.url));
 const publicDir = fileURLToPath(new URL("../../.output/public/", import.meta.url));

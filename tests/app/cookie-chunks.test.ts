@@ -3,6 +3,9 @@ import { adminClient, createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { expireAccessToken, readSession } from "../fixtures/session-tokens.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "chunky-password-1";
 

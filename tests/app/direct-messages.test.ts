@@ -2,6 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AppClient } from "../fixtures/app-client.ts";
 import { createFeedUser, feedDatabase, type FeedUser } from "../fixtures/feed-users.ts";
 import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /** /messages/direct over HTTP, as a browser without JavaScript and as the page's RPC calls. */
 

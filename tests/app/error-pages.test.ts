@@ -2,6 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const browser = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
 

@@ -7,6 +7,9 @@ import { decodeServerFunctionBody } from "../fixtures/server-functions.ts";
 import { expireAccessToken, readSession, writeSession } from "../fixtures/session-tokens.ts";
 import { type AppServer, startDedicatedApp } from "../setup/app-server.ts";
 import type { LocalApp } from "../../scripts/local-env.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 // Postgres (and the auth server) are stopped here, so this file runs its own backend and app
 // server: the project's shared ones stay up for every other file.

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { type AppServer, startAppServer } from "../setup/app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const started: AppServer[] = [];
 

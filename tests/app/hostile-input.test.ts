@@ -22,6 +22,9 @@ import {
   leaksIn,
   type ServerFunction,
 } from "../fixtures/server-functions.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /**
  * Every server function and form action the BUILT app has (from its server-function manifest and

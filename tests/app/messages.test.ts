@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { AppClient } from "../fixtures/app-client.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const sql = postgres(inject("appDatabaseUrl"), { max: 2, onnotice: () => undefined });
 afterAll(() => sql.end());

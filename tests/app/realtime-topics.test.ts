@@ -13,6 +13,9 @@ import { AppClient } from "../fixtures/app-client.ts";
 import { waitUntil } from "../fixtures/feed-realtime.ts";
 import { createFeedUser, feedDatabase, type FeedUser } from "../fixtures/feed-users.ts";
 import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /**
  * The app's topics as an attacker sees them (unmodified supabase-js over the local Supabase): a

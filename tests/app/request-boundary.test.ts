@@ -8,6 +8,9 @@ import { flashOf } from "../fixtures/auth-flows.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { callServerFunction, exposedText, leaksIn, useServerFunctions } from "../fixtures/server-functions.ts";
 import { readSession, sessionCookieName, signWithBackendKey, writeSession } from "../fixtures/session-tokens.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "boundary-password-1";
 const sql = postgres(inject("appDatabaseUrl"), { max: 1, onnotice: () => undefined });

@@ -8,6 +8,9 @@ import { expectRefused, expectServed, REVOCATION_CHECK_MS, tokenAges, trySurface
 import { useServerFunctions } from "../fixtures/server-functions.ts";
 import { readSession, sessionAtAge, sessionCookieName, type StoredSession } from "../fixtures/session-tokens.ts";
 import { startDedicatedApp } from "../setup/app-server.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /*
  * A backend whose tokens live 60 s, less than the middleware's 90 s refresh margin: every token

@@ -6,6 +6,9 @@ import { AppClient } from "../fixtures/app-client.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { readSession } from "../fixtures/session-tokens.ts";
 import { decodeJwt } from "jose";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const run = promisify(execFile);
 

@@ -5,6 +5,9 @@ import { createFeedUser } from "../fixtures/feed-users.ts";
 import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
 import { appPages } from "../e2e/pages.ts";
 import { expectPageUnderPolicy, expectSecurityHeaders } from "../fixtures/security-headers.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
 /** GETs `path` as a browser would, checking the headers of every response on the way; returns the last. */

@@ -11,6 +11,9 @@ import {
 } from "../fixtures/auth-flows.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { expireAccessToken, writeSession, readSession } from "../fixtures/session-tokens.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "security-password-1";
 const appOrigin = () => new URL(inject("appUrl")).origin;

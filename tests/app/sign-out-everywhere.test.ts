@@ -3,6 +3,9 @@ import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "everywhere-password-1";
 /** The middleware rereads the session revocation version at most this often (ADR 0035). */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 describe("smoke", () => {
   it("signs in and renders the protected page", async () => {

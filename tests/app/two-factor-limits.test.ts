@@ -8,6 +8,9 @@ import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
 import { enrolTotp } from "../fixtures/two-factor.ts";
 import { type AppServer, startAppServer } from "../setup/app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /** Where the password sends a user with a factor (ADR 0034's amendment): the code page, keeping `next`. */
 const CODE_PAGE = "/two-factor?next=%2Fprotected";

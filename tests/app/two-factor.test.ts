@@ -18,6 +18,9 @@ import { readSession } from "../fixtures/session-tokens.ts";
 import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
 import { enrolTotp } from "../fixtures/two-factor.ts";
 import { type AppServer, startDedicatedApp } from "../setup/app-server.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /*
  * Two-factor sign-in over HTTP against the built app, as a browser without JavaScript does it

@@ -5,6 +5,9 @@ import { expect, it } from "vitest";
 import { createFeedUser } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { appPages, signInThroughForm, waitForHydration } from "./pages.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const SCHEMES = ["light", "dark"] as const;
@@ -37,31 +40,36 @@ async function blockingViolations(page: Page, label: string): Promise<string[]> 
 
 /**
  * Every page of src/routes, in light and dark: opened, hydrated, checked with axe-core. A page a
- * visitor is redirected away from is checked where it lands (once per identity and scheme).
+ * visitor is redirected away from is checked where it lands (once per identity). The schemes
+ * differ only by src/app.css's prefers-color-scheme rules (no script reads the scheme, no
+ * transition), so each page is loaded once and checked in both, switching the emulated scheme.
  */
 async function checkEveryPage(context: BrowserContext, identity: string): Promise<string[]> {
   const found: string[] = [];
   const page = await context.newPage();
-  for (const colorScheme of SCHEMES) {
-    await page.emulateMedia({ colorScheme });
-    const checked = new Set<string>();
-    for (const appPage of appPages()) {
-      await page.goto(appPage.path);
-      await waitForHydration(page);
-      const landed = new URL(page.url()).pathname;
-      if (checked.has(landed)) continue;
-      checked.add(landed);
-      found.push(...(await blockingViolations(page, `${identity} ${colorScheme} ${appPage.path} (at ${landed})`)));
+  const checkInEveryScheme = async (label: string) => {
+    for (const colorScheme of SCHEMES) {
+      await page.emulateMedia({ colorScheme });
+      expect(await page.evaluate(() => matchMedia("(prefers-color-scheme: dark)").matches)).toBe(colorScheme === "dark");
+      found.push(...(await blockingViolations(page, `${identity} ${colorScheme} ${label}`)));
     }
-    // The phone layout: the header's menu open over the page.
-    await page.setViewportSize({ width: 360, height: 780 });
-    await page.goto("/");
+  };
+  const checked = new Set<string>();
+  for (const appPage of appPages()) {
+    await page.goto(appPage.path);
     await waitForHydration(page);
-    await page.getByText("Menu", { exact: true }).click();
-    await page.getByRole("navigation").getByRole("link", { name: "Account" }).waitFor();
-    found.push(...(await blockingViolations(page, `${identity} ${colorScheme} / at 360 px, menu open`)));
-    await page.setViewportSize({ width: 1280, height: 720 });
+    const landed = new URL(page.url()).pathname;
+    if (checked.has(landed)) continue;
+    checked.add(landed);
+    await checkInEveryScheme(`${appPage.path} (at ${landed})`);
   }
+  // The phone layout: the header's menu open over the page.
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.getByText("Menu", { exact: true }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "Account" }).waitFor();
+  await checkInEveryScheme("/ at 360 px, menu open");
   return found;
 }
 

@@ -3,6 +3,9 @@ import { afterAll, expect, it } from "vitest";
 import { createFeedUser, feedDatabase } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { signInAt, waitForHydration, waitForState, waitUntil } from "./feed-page.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const sql = feedDatabase();
 afterAll(() => sql.end());

@@ -14,6 +14,9 @@ import { createFeedUser, type FeedUser, feedDatabase, unique } from "../fixtures
 import { callServerFunction, useServerFunctions } from "../fixtures/server-functions.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { openLiveFeed, waitForMessage, waitUntil } from "./feed-page.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const TEST_TIMEOUT = 60_000;
 const sql = feedDatabase();

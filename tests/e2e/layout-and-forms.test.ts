@@ -3,6 +3,9 @@ import { expect, inject, it } from "vitest";
 import { createFeedUser, FEED_PASSWORD } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { appPages, signInThroughForm, waitForHydration } from "./pages.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PHONE = { width: 360, height: 780 };
 

@@ -3,6 +3,9 @@ import { expect, it } from "vitest";
 import { createFeedUser, type FeedUser } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { openLiveFeed, realtimeSockets, trackSockets, waitForHydration, waitForState, waitUntil } from "./feed-page.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const TEST_TIMEOUT = 60_000;
 

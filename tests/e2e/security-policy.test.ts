@@ -3,6 +3,9 @@ import { expect, it } from "vitest";
 import { createFeedUser } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { waitForHydration } from "./pages.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 /**
  * Signs in through the login page's "Continue with the local test provider" and the provider's

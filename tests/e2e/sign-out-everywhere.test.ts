@@ -3,6 +3,9 @@ import { expect, it } from "vitest";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { describeInBrowser, sessionCookieNames, useBrowser } from "./browser.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "browser-everywhere-1";
 /** The middleware rereads the session revocation version at most this often (ADR 0035). */

@@ -7,6 +7,9 @@ import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
 import { enrolTotp } from "../fixtures/two-factor.ts";
 import { describeInBrowser, readBrowserSession, sessionCookieNames, useBrowser } from "./browser.ts";
+import { shareBackend } from "../fixtures/turn.ts";
+
+shareBackend();
 
 const PASSWORD = "browser-two-factor-1";
 

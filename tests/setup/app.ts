@@ -14,6 +14,7 @@ import {
   startAppServer,
 } from "./app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { startTurnServer } from "./turns.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -34,6 +35,8 @@ declare module "vitest" {
     authCounterUrl: string;
     /** The environment the app server runs with: another instance started with it shares everything. */
     appEnv: Record<string, string>;
+    /** Turns at the shared backend (tests/setup/turns.ts, tests/fixtures/turn.ts). */
+    turnsUrl: string;
   }
 }
 
@@ -87,16 +90,22 @@ export default async function setup(project: TestProject) {
   let stack: LocalApp | undefined;
   let app: AppServer | undefined;
   let counter: Server | undefined;
+  let turns: Awaited<ReturnType<typeof startTurnServer>> | undefined;
+  const building =
+    process.env.SKIP_APP_BUILD === "1"
+      ? Promise.resolve()
+      : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
+  // Its failure reaches the test files through `ready` below (and their turns).
+  building.catch(() => undefined);
+  let ready: Promise<void> = building;
   const teardown = async () => {
+    await ready.catch(() => undefined);
+    turns?.close();
     await app?.stop();
     counter?.close();
     await stack?.supabase.stop();
   };
   try {
-    const building =
-      process.env.SKIP_APP_BUILD === "1"
-        ? Promise.resolve()
-        : run(process.execPath, [join(root, "node_modules/vinxi/bin/cli.mjs"), "build"], process.env);
     const appPort = await freePort();
     const appUrl = `http://127.0.0.1:${appPort}`;
     const configure = (config: SupabaseConfig) => {
@@ -108,10 +117,14 @@ export default async function setup(project: TestProject) {
     const { supabase } = stack;
     const started = await startCounter(supabase);
     counter = started.server;
-    await building;
 
     const appEnv = appEnvFor(stack);
-    app = await startAppServer(appPort, appEnv);
+    // The build goes on while the other projects' files run: the app project's files wait for the
+    // app server in their turn (a failed build or start fails each of them with its output).
+    ready = building.then(async () => {
+      app = await startAppServer(appPort, appEnv);
+    });
+    turns = await startTurnServer(ready);
 
     project.provide("appUrl", appUrl);
     project.provide("apiUrl", supabase.apiUrl);
@@ -122,6 +135,7 @@ export default async function setup(project: TestProject) {
     project.provide("authStateDir", supabase.dataDir);
     project.provide("authCounterUrl", started.url);
     project.provide("appEnv", appEnv);
+    project.provide("turnsUrl", turns.url);
   } catch (error) {
     await teardown();
     throw error;
