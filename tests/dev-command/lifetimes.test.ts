@@ -27,7 +27,7 @@ import { projectRoot } from "../setup/app-server.ts";
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 180_000;
-const GONE_TIMEOUT_MS = 30_000;
+const GONE_TIMEOUT_MS = 90_000;
 const localSupabaseCli = join(projectRoot, "packages/local-supabase/bin/local-supabase.js");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
