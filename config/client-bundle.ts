@@ -1,4 +1,5 @@
 import type { Plugin } from "vite";
+import { replaceOnce, reshaped } from "./rewrite";
 
 const SERVER_RUNTIME = "@solidjs/start/dist/runtime/server-runtime.js";
 const EAGER_SERIALIZATION =
@@ -66,9 +67,7 @@ const BROWSER_PATHS = [
   'const join = (...parts) => parts.join("/").replace(/\\/{2,}/g, "/");',
 ].join("\n");
 
-function reshaped(file: string): Error {
-  return new Error(`trimBrowserRuntime: ${file} is not shaped as expected; update config/client-bundle.ts`);
-}
+const reshapedFile = (file: string) => () => reshaped("trimBrowserRuntime", "config/client-bundle.ts", file);
 
 /**
  * What the browser's copy of the runtime carries that only the server or development use, about
@@ -92,19 +91,18 @@ export function trimBrowserRuntime(): Plugin {
         const pages = code.split('"$component":').length - 1;
         const rewritten = code.replace(BUILD_IMPORT, "").replace(FILE_PATH, "");
         if (pages === 0 || rewritten.split('"$component":').length - 1 !== pages || /"build":|"filePath":/.test(rewritten)) {
-          throw reshaped(ROUTE_TABLE);
+          throw reshapedFile(ROUTE_TABLE)();
         }
         return { code: rewritten, map: null };
       }
       if (path.endsWith(CLIENT_MANIFEST)) {
-        if (code.split(CLIENT_MANIFEST_PATHS).length !== 2) throw reshaped(CLIENT_MANIFEST);
-        return { code: code.replace(CLIENT_MANIFEST_PATHS, BROWSER_PATHS), map: null };
+        return { code: replaceOnce(code, CLIENT_MANIFEST_PATHS, BROWSER_PATHS, reshapedFile(CLIENT_MANIFEST)), map: null };
       }
       if (!path.endsWith(START_ROUTES)) return null;
       const matcherAt = code.indexOf(API_MATCHER_EXPORT);
       // The matcher must be the file's last export: everything from it to the end goes.
       if (code.split(API_MATCHER_START).length !== 2 || matcherAt < 0 || code.slice(matcherAt).split(/\bexport\b/).length !== 2) {
-        throw reshaped(START_ROUTES);
+        throw reshapedFile(START_ROUTES)();
       }
       return { code: code.slice(0, matcherAt).replace(API_MATCHER_START, ""), map: null };
     },

@@ -1,4 +1,5 @@
 import type { Plugin, UserConfig } from "vite";
+import { replaceOnce, reshaped } from "./rewrite";
 
 /*
  * What `vinxi dev` (`npm run dev`) needs that the built app does not (ADR 0047).
@@ -54,9 +55,7 @@ const NEW_STYLE_ELEMENT = 'element = document.createElement("style");';
 // document (entry-server.tsx) writes it in development.
 const PAGE_NONCE = `document.querySelector('meta[property="csp-nonce"]')?.nonce`;
 
-function reshaped(file: string): Error {
-  return new Error(`devStyleNonce: ${file} is not shaped as expected; update config/dev-server.ts`);
-}
+const reshapedFile = (file: string) => () => reshaped("devStyleNonce", "config/dev-server.ts", file);
 
 /**
  * In development SolidStart puts each route's CSS into the page as `<style>` elements, rendered on
@@ -73,22 +72,28 @@ export function devStyleNonce(): Plugin {
     transform(code, id) {
       const path = id.replace(/\\/g, "/").split("?")[0] ?? "";
       if (path.endsWith(LAZY_ROUTE)) {
-        if (code.split(DEV_ROUTE_ASSETS).length !== 2) throw reshaped(LAZY_ROUTE);
+        const withNonce = replaceOnce(
+          code,
+          DEV_ROUTE_ASSETS,
+          DEV_ROUTE_ASSETS.replace("renderAsset(asset)", "renderAsset(asset, devNonce())"),
+          reshapedFile(LAZY_ROUTE),
+        );
         return {
           code: [
             'import { getRequestEvent as devRequestEvent } from "solid-js/web";',
             `const devNonce = () => (typeof window === "undefined" ? devRequestEvent()?.nonce : ${PAGE_NONCE});`,
-            code.replace(DEV_ROUTE_ASSETS, DEV_ROUTE_ASSETS.replace("renderAsset(asset)", "renderAsset(asset, devNonce())")),
+            withNonce,
           ].join("\n"),
           map: null,
         };
       }
       if (path.endsWith(VINXI_STYLES)) {
-        if (code.split(NEW_STYLE_ELEMENT).length !== 2) throw reshaped(VINXI_STYLES);
         return {
-          code: code.replace(
+          code: replaceOnce(
+            code,
             NEW_STYLE_ELEMENT,
             `${NEW_STYLE_ELEMENT} const nonce = ${PAGE_NONCE}; if (nonce) element.setAttribute("nonce", nonce);`,
+            reshapedFile(VINXI_STYLES),
           ),
           map: null,
         };
