@@ -33,10 +33,14 @@ const violations: Case[] = [
     "src/features/messages/example.tsx",
     'import type { Database } from "~/server/db/client";\nexport type D = Database;\n',
   ],
-  ["client-to-server", "src/features/messages/example.ts", 'export { isProtectedPath } from "~/server/auth/protected-paths";\n'],
+  [
+    "client-to-server",
+    "src/features/messages/example.ts",
+    'export { isProtectedPath } from "~/server/session/protected-paths";\n',
+  ],
   ["client-to-server", "src/app.tsx", 'import "~/middleware";\n'],
   ["client-to-server", "src/entry-client.tsx", 'export async function f() {\n  return import("~/server/env");\n}\n'],
-  ["page-to-server", "src/routes/example.tsx", 'import { requireUser } from "~/server/auth/guards";\nrequireUser();\n'],
+  ["page-to-server", "src/routes/example.tsx", 'import { requireUser } from "~/server/session/guards";\nrequireUser();\n'],
   [
     "page-to-server",
     "src/routes/nested/example.tsx",
@@ -85,7 +89,7 @@ const allowed: [file: string, code: string][] = [
   ["src/lib/example.ts", 'import { isUsername } from "~/lib/domain/username";\nisUsername("a");\n'],
   ["src/features/messages/example.tsx", 'import { getFeed } from "./messages.api";\nexport const f = getFeed;\n'],
   ["src/routes/example.tsx", 'import { getFeed } from "~/features/messages/messages.api";\nexport const f = getFeed;\n'],
-  ["src/routes/example.ts", 'import { requireUser } from "~/server/auth/guards";\nrequireUser();\n'],
+  ["src/routes/example.ts", 'import { requireUser } from "~/server/session/guards";\nrequireUser();\n'],
   [
     "src/features/messages/example.api.ts",
     'import type { Database } from "~/server/db/client";\nexport type D = Database;\nexport async function f() {\n  "use server";\n  return (await import("~/server/messages/loaders")).conversations();\n}\n',
