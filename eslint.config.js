@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath, URL } from "node:url";
 import js from "@eslint/js";
 import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
@@ -32,6 +32,18 @@ const SERVER_PACKAGES = [
 const FEATURES = readdirSync(new URL("src/features", import.meta.url), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
+
+const APP_TO_LOCAL_SUPABASE =
+  "[app-to-local-supabase] The app talks to any Supabase over HTTP, WebSocket and SQL; it never imports the local Supabase package.";
+/*
+ * The package by its name too: the zone below needs the import to resolve, and a package whose
+ * exports point at a build that has not run yet does not.
+ */
+const { name: localSupabaseName } = JSON.parse(
+  readFileSync(new URL("packages/local-supabase/package.json", import.meta.url), "utf8"),
+);
+const LOCAL_SUPABASE_BY_NAME = { name: localSupabaseName, message: APP_TO_LOCAL_SUPABASE };
+const LOCAL_SUPABASE_SUBPATHS = { group: [`${localSupabaseName}/*`], message: APP_TO_LOCAL_SUPABASE };
 
 const zones = [
   {
@@ -81,8 +93,7 @@ const zones = [
   {
     target: "src/**",
     from: LOCAL_SUPABASE,
-    message:
-      "[app-to-local-supabase] The app talks to any Supabase over HTTP, WebSocket and SQL; it never imports the local Supabase package.",
+    message: APP_TO_LOCAL_SUPABASE,
   },
   {
     target: LOCAL_SUPABASE,
@@ -142,6 +153,10 @@ export default tseslint.config(
     rules: { "import-x/no-restricted-paths": ["error", { basePath: root, zones }] },
   },
   {
+    files: ["src/**"],
+    rules: { "no-restricted-imports": ["error", { paths: [LOCAL_SUPABASE_BY_NAME], patterns: [LOCAL_SUPABASE_SUBPATHS] }] },
+  },
+  {
     files: CLIENT,
     rules: {
       "import-x/no-nodejs-modules": "error",
@@ -149,6 +164,7 @@ export default tseslint.config(
         "error",
         {
           paths: [
+            LOCAL_SUPABASE_BY_NAME,
             {
               name: "@supabase/ssr",
               importNames: ["createServerClient"],
@@ -156,6 +172,7 @@ export default tseslint.config(
                 "[client-server-client] The browser's client is createBrowserClient; createServerClient reads and writes the session cookies on the server.",
             },
           ],
+          patterns: [LOCAL_SUPABASE_SUBPATHS],
         },
       ],
     },
@@ -167,7 +184,9 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
+          paths: [LOCAL_SUPABASE_BY_NAME],
           patterns: [
+            LOCAL_SUPABASE_SUBPATHS,
             {
               regex: "^(~/|(\\.\\./)+)(server/|middleware$|entry-server$|routes/)",
               allowTypeImports: true,
