@@ -303,6 +303,12 @@ describe("dependency graph (.dependency-cruiser.mjs)", () => {
     ).toEqual([]);
   });
 
+  it("refuses an import it cannot follow, which would hide what lies behind it", async () => {
+    expect(await broken("unresolvable", { "src/lib/a.ts": 'import { b } from "./missing";\nexport const a = b;\n' })).toEqual([
+      "not-to-unresolvable",
+    ]);
+  });
+
   it("refuses a cycle of folders", async () => {
     expect(
       await broken("folder-cycle", {
