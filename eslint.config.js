@@ -1,56 +1,105 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath, URL } from "node:url";
 import js from "@eslint/js";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
+import importX from "eslint-plugin-import-x";
 import solid from "eslint-plugin-solid/configs/typescript";
 import tseslint from "typescript-eslint";
-import { importBoundaries } from "./config/eslint-import-boundaries.js";
 
 /*
- * The project's parts and the imports between them that must never happen (ADR 0024). Globs are
- * over resolved paths from the repository root, so `~/server/x`, `../server/x` and a workspace
- * package imported by its name are all caught.
+ * The project's parts and the imports between them that must never happen (ADR 0051). Zones are
+ * globs over resolved paths from the repository root, so `~/server/x`, `../server/x`, a dynamic
+ * `import()`, a package's subpath and a workspace package imported by any name are all caught.
+ * Each message starts with the zone's name: tests/unit/import-boundaries.test.ts proves every zone
+ * with a file that crosses it.
  */
-const SERVER_ONLY = ["src/server/**", "src/middleware.ts", "src/entry-server.tsx", "src/routes/**/*.ts"];
-const LOCAL_SUPABASE = "packages/local-supabase/**";
+const root = fileURLToPath(new URL(".", import.meta.url));
 
-const boundaries = [
+/** The app shell: the root component, the layout around every page, the browser entry. */
+const SHELL = "src/{app,site-layout,entry-client}.tsx";
+/** Code that runs in the browser: everything but the RPC files (*.api.ts) and API routes (*.ts). */
+const CLIENT = ["src/lib/**", "src/components/**", "src/features/**/!(*.api).{ts,tsx}", "src/routes/**/*.tsx", SHELL];
+const SERVER_ONLY = ["src/server/**", "src/{middleware.ts,entry-server.tsx}", "src/routes/**/*.ts"];
+const UI = ["src/features/**", "src/components/**", "src/routes/**", SHELL];
+const LOCAL_SUPABASE = "packages/local-supabase/**";
+/** Server-side packages: Postgres drivers and the Supabase client with its keys and admin API. */
+const SERVER_PACKAGES = [
+  "node_modules/postgres/**",
+  "node_modules/pg/**",
+  "node_modules/drizzle-orm/{postgres-js,node-postgres,pg-proxy,pglite,neon,neon-http,neon-serverless,vercel-postgres,xata-http,aws-data-api,bun-sql}/**",
+  "node_modules/@supabase/supabase-js/**",
+];
+const FEATURES = readdirSync(new URL("src/features", import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+const APP_TO_LOCAL_SUPABASE =
+  "[app-to-local-supabase] The app talks to any Supabase over HTTP, WebSocket and SQL; it never imports the local Supabase package.";
+/*
+ * The package by its name too: the zone below needs the import to resolve, and a package whose
+ * exports point at a build that has not run yet does not.
+ */
+const { name: localSupabaseName } = JSON.parse(
+  readFileSync(new URL("packages/local-supabase/package.json", import.meta.url), "utf8"),
+);
+const LOCAL_SUPABASE_BY_NAME = { name: localSupabaseName, message: APP_TO_LOCAL_SUPABASE };
+const LOCAL_SUPABASE_SUBPATHS = { group: [`${localSupabaseName}/*`], message: APP_TO_LOCAL_SUPABASE };
+
+const zones = [
   {
-    name: "client-to-server",
-    from: ["src/lib/**", "src/components/**", "src/features/**", "src/app.tsx", "src/entry-client.tsx"],
-    exceptFrom: ["src/features/**/*.api.ts"],
-    forbid: SERVER_ONLY,
-    message: "Client-importable code never imports server-only code; call the feature's *.api.ts.",
+    target: CLIENT.filter((glob) => glob !== "src/routes/**/*.tsx"),
+    from: SERVER_ONLY,
+    message: "[client-to-server] Client-importable code never imports server-only code; call the feature's *.api.ts.",
   },
   {
-    name: "page-to-server",
-    from: ["src/routes/**/*.tsx"],
-    forbid: SERVER_ONLY,
-    message: "Page routes reach server code only through a feature's *.api.ts.",
+    target: "src/routes/**/*.tsx",
+    from: SERVER_ONLY,
+    message: "[page-to-server] Page routes reach server code only through a feature's *.api.ts.",
   },
   {
-    // A static import would put the server module into the client bundle next to the RPC stubs.
-    name: "rpc-static-server",
-    from: ["src/features/**/*.api.ts"],
-    forbid: SERVER_ONLY,
-    kinds: ["value"],
-    message: 'An *.api.ts file reaches server code only by `await import()` inside a "use server" body.',
+    target: "src/server/**",
+    from: UI,
+    message: "[server-to-ui] src/server never imports features or UI; shared types and limits live in src/lib/domain/.",
   },
   {
-    name: "server-to-ui",
-    from: ["src/server/**"],
-    forbid: ["src/features/**", "src/routes/**", "src/components/**", "src/app.tsx", "src/entry-client.tsx"],
-    message: "src/server never imports features or UI; shared types and limits live in src/lib/domain/.",
+    target: "src/lib/**",
+    from: UI,
+    message: "[lib-to-ui] src/lib is below every feature and component: it imports only src/lib and packages.",
   },
   {
-    name: "app-to-local-supabase",
-    from: ["src/**"],
-    forbid: [LOCAL_SUPABASE],
-    message: "The app talks to any Supabase over HTTP, WebSocket and SQL; it never imports the local Supabase package.",
+    target: "src/components/**",
+    from: UI.filter((glob) => glob !== "src/components/**"),
+    message:
+      "[components-to-features] Shared components know no feature and no page; the site layout (src/site-layout.tsx) composes them.",
   },
   {
-    name: "local-supabase-to-outside",
-    from: [LOCAL_SUPABASE],
-    forbid: ["**"],
-    allow: [LOCAL_SUPABASE],
-    message: "The local Supabase package imports only itself and its dependencies, never the app, its tests or scripts.",
+    target: "src/features/**",
+    from: ["src/routes/**", SHELL],
+    message: "[feature-to-app] A feature never imports a page or the app shell.",
+  },
+  ...FEATURES.map((feature) => ({
+    target: `src/features/${feature}/**`,
+    from: `src/features/!(${feature})/**`,
+    except: ["**/src/features/*/*.api.ts"],
+    message:
+      "[feature-to-feature] A feature imports another feature only through its *.api.ts; shared UI goes in src/components/, shared rules in src/lib/.",
+  })),
+  {
+    target: CLIENT,
+    from: SERVER_PACKAGES,
+    message:
+      "[client-to-server-package] Browser code never imports a Postgres driver or supabase-js (the feed uses @supabase/realtime-js, ADR 0031).",
+  },
+  {
+    target: "src/**",
+    from: LOCAL_SUPABASE,
+    message: APP_TO_LOCAL_SUPABASE,
+  },
+  {
+    target: LOCAL_SUPABASE,
+    from: ["!(packages|node_modules)/**", "packages/!(local-supabase)/**", "*"],
+    message:
+      "[local-supabase-to-outside] The local Supabase package imports only itself and its dependencies, never the app, its tests or scripts.",
   },
 ];
 
@@ -97,7 +146,56 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", setInterval: "readonly" } },
   },
   {
-    plugins: { local: { rules: { "import-boundaries": importBoundaries } } },
-    rules: { "local/import-boundaries": ["error", { boundaries }] },
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: `${root}tsconfig.json` })],
+    },
+    rules: { "import-x/no-restricted-paths": ["error", { basePath: root, zones }] },
+  },
+  {
+    files: ["src/**"],
+    rules: { "no-restricted-imports": ["error", { paths: [LOCAL_SUPABASE_BY_NAME], patterns: [LOCAL_SUPABASE_SUBPATHS] }] },
+  },
+  {
+    files: CLIENT,
+    rules: {
+      "import-x/no-nodejs-modules": "error",
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            LOCAL_SUPABASE_BY_NAME,
+            {
+              name: "@supabase/ssr",
+              importNames: ["createServerClient"],
+              message:
+                "[client-server-client] The browser's client is createBrowserClient; createServerClient reads and writes the session cookies on the server.",
+            },
+          ],
+          patterns: [LOCAL_SUPABASE_SUBPATHS],
+        },
+      ],
+    },
+  },
+  {
+    // A static import would put the server module into the client bundle next to the RPC stubs.
+    files: ["src/features/**/*.api.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [LOCAL_SUPABASE_BY_NAME],
+          patterns: [
+            LOCAL_SUPABASE_SUBPATHS,
+            {
+              regex: "^(~/|(\\.\\./)+)(server/|middleware$|entry-server$|routes/)",
+              allowTypeImports: true,
+              message:
+                '[rpc-static-server] An *.api.ts file reaches server code only by `await import()` inside a "use server" body.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -30,9 +30,9 @@ await main(240, async () => {
   const env = appEnv(stack);
   Object.assign(process.env, env);
   // The app's modules, loaded after the environment is in place (serverEnv() reads it once).
-  const { updateSession } = await import("../src/server/auth/session.ts");
-  const { RequestCookies, sessionCookieName } = await import("../src/server/auth/session-cookies.ts");
-  const { createRequestClient } = await import("../src/server/supabase.ts");
+  const { updateSession } = await import("../src/server/session/session.ts");
+  const { RequestCookies, sessionCookieName } = await import("../src/server/session/session-cookies.ts");
+  const { createRequestClient } = await import("../src/server/session/supabase.ts");
 
   // A real session from the backend, stored the way @supabase/ssr stores it.
   const response = await fetch(`${stack.backend.apiUrl}/auth/v1/token?grant_type=password`, {

@@ -30,7 +30,7 @@ import { appEnv, startStack } from "./support/stack.ts";
 
 const opts = options({ rounds: 7, duration: 1, warmup: 1, users: 8000, inFlight: 20 });
 
-const SESSION_FILE = "src/server/auth/session.ts";
+const SESSION_FILE = "src/server/session/session.ts";
 const CHECK = 'tokenCheck("session revocation", tokenSessionRevoked(result.claims))';
 
 interface Worker {
@@ -74,7 +74,7 @@ function startWorker(cwd: string): Worker {
 await main(420, async () => {
   const stack = await startStack(1);
   const env = appEnv(stack);
-  const { sessionCookieName } = await import("../src/server/auth/session-cookies.ts");
+  const { sessionCookieName } = await import("../src/server/session/session-cookies.ts");
   const response = await fetch(`${stack.backend.apiUrl}/auth/v1/token?grant_type=password`, {
     method: "POST",
     headers: { apikey: stack.backend.publishableKey, "content-type": "application/json" },

@@ -3,7 +3,7 @@ import { FileRoutes } from "@solidjs/start/router";
 import { ErrorBoundary, Suspense } from "solid-js";
 import { ErrorPage } from "~/components/error-page";
 import { TitleRoot } from "~/components/page-title";
-import SiteLayout from "~/components/site-layout";
+import SiteLayout from "~/site-layout";
 import "./app.css";
 
 export default function App() {

@@ -1,5 +1,5 @@
 /// <reference types="@solidjs/start/env" />
-import type { RequestAuth } from "~/server/auth/session";
+import type { RequestAuth } from "~/server/session/session";
 
 declare global {
   namespace App {

@@ -2,25 +2,22 @@ import { createMiddleware } from "@solidjs/start/middleware";
 import { FORBIDDEN_MESSAGE } from "~/lib/http-errors";
 import { hasRole } from "~/lib/domain/roles";
 import { isStaticPath } from "~/lib/static-paths";
-import { moderatorNeedsFactor } from "~/server/auth/guards";
+import { moderatorNeedsFactor } from "~/server/session/guards";
 import {
   ENROL_FOR_MODERATION_PATH,
   isProtectedPath,
+  isServerFunctionPath,
   loginRedirectPath,
   requiredRole,
   secondFactorRedirectPath,
-} from "~/server/auth/protected-paths";
-import { redirectWithSessionCookies } from "~/server/auth/session-cookies";
-import { updateSession } from "~/server/auth/session";
+} from "~/server/session/protected-paths";
+import { redirectWithSessionCookies } from "~/server/session/session-cookies";
+import { updateSession } from "~/server/session/session";
 import { writeModerationSettings } from "~/server/db/moderation-settings";
 import { serverEnv } from "~/server/env";
 import { applySecurityHeaders } from "~/server/security/headers";
 import { isCrossSiteWrite } from "~/server/security/same-origin";
-import {
-  guardServerFunctionRequest,
-  isServerFunctionPath,
-  scrubServerFunctionResponse,
-} from "~/server/boundary/server-function-request";
+import { guardServerFunctionRequest, scrubServerFunctionResponse } from "~/server/boundary/server-function-request";
 
 function acceptsHtml(request: Request): boolean {
   return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");

@@ -17,7 +17,7 @@ let run: Record<Variant, () => Promise<void>> | undefined;
 async function setup({ env, cookie, userCookies }: { env: Record<string, string>; cookie: string; userCookies: string[] }) {
   Object.assign(process.env, env);
   // After the environment is in place: serverEnv() reads it once.
-  const { updateSession } = await import("../../src/server/auth/session.ts");
+  const { updateSession } = await import("../../src/server/session/session.ts");
   const url = "http://127.0.0.1:3000/";
   const once = async (cookieHeader: string) => {
     const event = {

@@ -10,9 +10,9 @@
 import type { FetchEvent } from "@solidjs/start/server";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { VerifiedClaims } from "~/lib/domain/claims";
-import { updateSession } from "~/server/auth/session";
-import { RequestCookies } from "~/server/auth/session-cookies";
-import { createRequestClient } from "~/server/supabase";
+import { updateSession } from "~/server/session/session";
+import { RequestCookies } from "~/server/session/session-cookies";
+import { createRequestClient } from "~/server/session/supabase";
 
 const processMode = process.env.BENCH_SESSION_MIDDLEWARE ?? "";
 

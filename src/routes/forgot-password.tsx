@@ -1,8 +1,8 @@
 import { Title } from "~/components/page-title";
 import { useSubmission } from "@solidjs/router";
-import { FormLevelError, TextField } from "~/features/forms/form-field";
+import { FormLevelError, TextField } from "~/components/form-field";
 import { requestPasswordReset } from "~/features/auth/auth.api";
-import { Notice } from "~/features/auth/form-status";
+import { Notice } from "~/components/form-status";
 
 export default function ForgotPasswordPage() {
   const submission = useSubmission(requestPasswordReset);

@@ -1,9 +1,9 @@
 import { Title } from "~/components/page-title";
 import { createAsync, revalidate, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { onMount, Show } from "solid-js";
-import { FormLevelError, TextField } from "~/features/forms/form-field";
+import { FormLevelError, TextField } from "~/components/form-field";
 import { getAuthOptions, getCurrentUser, sendMagicLink, signIn, signInWithLocalProvider } from "~/features/auth/auth.api";
-import { FormError, Notice } from "~/features/auth/form-status";
+import { SubmissionError, Notice } from "~/components/form-status";
 import { linkProblemMessages } from "~/features/auth/link-problems";
 
 export const route = { preload: () => getAuthOptions() } satisfies RouteDefinition;
@@ -90,7 +90,7 @@ export default function LoginPage() {
           <button type="submit" class="button" disabled={oauth.pending}>
             Continue with the local test provider
           </button>
-          <FormError error={oauth.error} />
+          <SubmissionError error={oauth.error} />
         </form>
       </Show>
 

@@ -1,7 +1,7 @@
 import { Title } from "~/components/page-title";
 import { useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
-import { FormLevelError, TextField } from "~/features/forms/form-field";
+import { FormLevelError, TextField } from "~/components/form-field";
 import { signUp } from "~/features/auth/auth.api";
 import { PASSWORD_MIN_LENGTH } from "~/lib/domain/password";
 

@@ -1,7 +1,7 @@
 import { Title } from "~/components/page-title";
 import { CodeField } from "~/features/account/code-field";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
-import { FormError } from "~/features/auth/form-status";
+import { SubmissionError } from "~/components/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
 import { getSecondFactorPage, verifySignInCode } from "~/features/auth/two-factor.api";
 import { preloadAfterImport } from "~/lib/route-preload";
@@ -35,7 +35,7 @@ export default function SecondFactorPage() {
         <button type="submit" class="button button--primary" disabled={verifying.pending}>
           {verifying.pending ? "Checking..." : "Continue"}
         </button>
-        <FormError error={verifying.error} />
+        <SubmissionError error={verifying.error} />
       </form>
       <SignOutForms />
     </div>

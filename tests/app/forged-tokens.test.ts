@@ -166,7 +166,7 @@ describe("tokens with made-up key ids cannot make the app flood the auth server"
     const asked = counts["GET /auth/v1/user"] ?? 0;
     expect(counts["GET /auth/v1/.well-known/jwks.json"] ?? 0).toBeLessThanOrEqual(1);
     expect(asked).toBeGreaterThan(0);
-    // 20 a second with a burst of 40 (src/server/auth/access-token.ts).
+    // 20 a second with a burst of 40 (src/server/session/access-token.ts).
     expect(asked).toBeLessThanOrEqual(40 + Math.ceil(seconds * 20));
     expect(
       Object.keys(counts).filter((key) => key !== "GET /auth/v1/user" && key !== "GET /auth/v1/.well-known/jwks.json"),

@@ -11,7 +11,7 @@ import { type AppServer, startAppServer } from "../setup/app-server.ts";
 import { freePort } from "@solidstart-supabase/local-supabase/testing";
 
 const PASSWORD = "instances-password-1";
-/** The sign-in limit per account (src/server/auth/rate-limit.ts): the next attempt is refused. */
+/** The sign-in limit per account (src/server/db/rate-limit.ts): the next attempt is refused. */
 const SIGN_IN_ATTEMPTS_PER_ACCOUNT = 10;
 /** The middleware rereads the app_metadata version at most this often (ADR 0014). */
 const CLAIMS_FRESHNESS_MS = 1_000;

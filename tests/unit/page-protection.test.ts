@@ -3,11 +3,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { isProtectedPath, requiredRole } from "~/server/auth/protected-paths";
+import { isProtectedPath, requiredRole } from "~/server/session/protected-paths";
 
 /*
  * The middleware redirects to /login (and refuses a missing role) only for the paths in
- * src/server/auth/protected-paths.ts; the pages' loaders check again. This reads the route files
+ * src/server/session/protected-paths.ts; the pages' loaders check again. This reads the route files
  * and follows each page's loaders (the `query()`s of a feature's *.api.ts it imports, directly or
  * through the components it renders) to the server functions they call: a page whose loader is a
  * user function (userQuery/userFunction, with its `role`) or calls requireUser() or requireRole()
@@ -16,7 +16,7 @@ import { isProtectedPath, requiredRole } from "~/server/auth/protected-paths";
  */
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const src = path.join(root, "src");
-const GUARDS = path.join(src, "server/auth/guards.ts");
+const GUARDS = path.join(src, "server/session/guards.ts");
 const BOUNDARY = path.join(src, "server/boundary/server-function.ts");
 const USER_FUNCTIONS = new Set(["userFunction", "userQuery", "userAction"]);
 

@@ -1,6 +1,6 @@
 import { useSubmission } from "@solidjs/router";
 import { signOut } from "./auth.api";
-import { FormError } from "./form-status";
+import { SubmissionError } from "~/components/form-status";
 
 /** Sign-out is a POST (a GET link could be triggered by any page that embeds an image). */
 export function SignOutForms() {
@@ -19,7 +19,7 @@ export function SignOutForms() {
           Sign out on all devices
         </button>
       </form>
-      <FormError error={submission.error} />
+      <SubmissionError error={submission.error} />
     </div>
   );
 }

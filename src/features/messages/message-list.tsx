@@ -13,7 +13,7 @@ import {
   Suspense,
 } from "solid-js";
 import { isServer } from "solid-js/web";
-import { FormError } from "~/features/auth/form-status";
+import { SubmissionError } from "~/components/form-status";
 import { type FeedMessage, initials } from "~/lib/domain/messages";
 import { relativeTime } from "~/lib/domain/relative-time";
 import { deleteMessage, editMessage } from "./messages.api";
@@ -142,7 +142,7 @@ export function MessageList(props: {
 
   return (
     <div class="feed">
-      <FormError error={editing.error ?? deleting.error} />
+      <SubmissionError error={editing.error ?? deleting.error} />
       <form id={deleteForm} action={deleteMessage} method="post" hidden />
       <div
         ref={scroller}

@@ -1,5 +1,6 @@
 import type { ConnectionState } from "./live-feed";
-import { type OutboxEntry, outboxForms, type OutboxState } from "./outbox";
+import type { OutboxEntry, OutboxState } from "./outbox";
+import { outboxForms } from "./outbox-forms";
 import { removeMessage, saveMessage, type StoredMessage, storedMessages } from "./outbox-store";
 
 export type OutboxEngine = ReturnType<typeof startOutbox>;

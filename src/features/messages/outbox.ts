@@ -26,10 +26,6 @@ export interface OutboxState {
   setOnline: (online: boolean) => void;
 }
 
-/** Forms the outbox submitted: the send form shows only its own (no-JavaScript) errors. */
-export const outboxForms = new WeakSet<FormData>();
-export const isOutboxForm = (input: unknown[]) => input[0] instanceof FormData && outboxForms.has(input[0]);
-
 /**
  * Messages written on a page, sent one at a time in the order written (ADR 0037). Each is kept in
  * IndexedDB until the server accepted it, so one written offline or while the socket reconnects

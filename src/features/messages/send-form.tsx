@@ -1,9 +1,9 @@
 import { useSubmission } from "@solidjs/router";
 import { createSignal, createUniqueId, onCleanup, onMount, Show } from "solid-js";
-import { FormError } from "~/features/auth/form-status";
+import { SubmissionError } from "~/components/form-status";
 import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { sendMessage } from "./messages.api";
-import { isOutboxForm } from "./outbox";
+import { isOutboxForm } from "./outbox-forms";
 import "./send-form.css";
 
 /**
@@ -88,7 +88,7 @@ export function SendForm(props: {
           <input type="checkbox" name="announcement" /> Post as an announcement
         </label>
       </Show>
-      <FormError error={submission.error} />
+      <SubmissionError error={submission.error} />
     </form>
   );
 }

@@ -4,12 +4,12 @@ import { getRequestEvent } from "solid-js/web";
 import * as v from "valibot";
 import { setHeader } from "vinxi/http";
 import { hasRole } from "~/lib/domain/roles";
-import { moderatorNeedsFactor } from "~/server/auth/guards";
+import { moderatorNeedsFactor } from "~/server/session/guards";
 import { afterSecondFactor, parseCodeForm, TotpCode, verifiedTotpFactors, verifyCode } from "~/server/auth/two-factor";
 import { userAction, userQuery } from "~/server/boundary/server-function";
 import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import { serviceUnavailable } from "~/server/http-errors";
-import { getSupabaseServerClient } from "~/server/supabase";
+import { getSupabaseServerClient } from "~/server/session/supabase";
 
 const FactorForm = v.object({ factor_id: v.pipe(v.string("Choose a factor."), v.uuid("Choose a factor.")) });
 const ConfirmForm = v.object({ factor_id: FactorForm.entries.factor_id, code: TotpCode });

@@ -3,7 +3,7 @@ import type { AuthError } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
 import { PASSWORD_REUSED, PASSWORD_WEAK } from "~/lib/domain/form-messages";
 import { safeNextPath } from "~/lib/safe-redirect";
-import { getSupabaseServerClient } from "~/server/supabase";
+import { getSupabaseServerClient } from "~/server/session/supabase";
 import { serverAction, userAction } from "~/server/boundary/server-function";
 import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import {
@@ -14,10 +14,10 @@ import {
   SignOutForm,
   SignUpForm,
   UpdatePasswordForm,
-} from "./forms";
-import { signedInLandingPath } from "./protected-paths";
-import { adoptSessionFromCookies } from "./session";
-import { consumeAuthAttempt, type Limit } from "./rate-limit";
+} from "./form-schemas";
+import { signedInLandingPath } from "~/server/session/protected-paths";
+import { adoptSessionFromCookies } from "~/server/session/session";
+import { consumeAuthAttempt, type Limit } from "~/server/db/rate-limit";
 
 const limits = {
   signIn: { action: "sign-in", perIp: 30, perAccount: 10, windowSeconds: 300 },

@@ -1,9 +1,9 @@
 import type { APIEvent } from "@solidjs/start/server";
 import type { EmailOtpType } from "@supabase/supabase-js";
 import { nextFromMailLink } from "~/lib/safe-redirect";
-import { signedInLandingPath } from "./protected-paths";
-import { adoptSessionFromCookies } from "./session";
-import { redirectWithSessionCookies } from "./session-cookies";
+import { signedInLandingPath } from "~/server/session/protected-paths";
+import { adoptSessionFromCookies } from "~/server/session/session";
+import { redirectWithSessionCookies } from "~/server/session/session-cookies";
 
 const EMAIL_OTP_TYPES = new Set<EmailOtpType>(["signup", "magiclink", "recovery", "email_change", "invite", "email"]);
 

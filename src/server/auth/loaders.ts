@@ -1,6 +1,6 @@
 import { serverQuery, userQuery } from "~/server/boundary/server-function";
 import { hasRole } from "~/lib/domain/roles";
-import { getClaims } from "./guards";
+import { getClaims } from "~/server/session/guards";
 import { authSettings } from "./settings";
 
 export const getCurrentUser = serverQuery("getCurrentUser", () => {

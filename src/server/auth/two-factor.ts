@@ -7,11 +7,11 @@ import { safeNextPath } from "~/lib/safe-redirect";
 import { serverAction, serverFunction } from "~/server/boundary/server-function";
 import { FormError, parseForm } from "~/server/forms";
 import { serviceUnavailable } from "~/server/http-errors";
-import { getSupabaseServerClient } from "~/server/supabase";
-import { forgetSecondFactorState } from "./claims-freshness";
-import { requireSignedIn } from "./guards";
-import { consumeAttempt, RateLimited, refundAttempt } from "./rate-limit";
-import { adoptSessionFromCookies } from "./session";
+import { getSupabaseServerClient } from "~/server/session/supabase";
+import { forgetSecondFactorState } from "~/server/session/claims-freshness";
+import { requireSignedIn } from "~/server/session/guards";
+import { consumeAttempt, RateLimited, refundAttempt } from "~/server/db/rate-limit";
+import { adoptSessionFromCookies } from "~/server/session/session";
 
 /**
  * Wrong codes per user, whichever form they come from (code page, enrolment): the limit is in

@@ -13,10 +13,6 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const FORM_TYPES = ["multipart/form-data", "application/x-www-form-urlencoded"];
 
-export function isServerFunctionPath(pathname: string): boolean {
-  return pathname === "/_server" || pathname.startsWith("/_server/");
-}
-
 /** SolidStart's wire format for one value: `;0x` + its byte length as 8 hex digits + `;` + the data. */
 function chunk(data: string): Uint8Array<ArrayBuffer> {
   const bytes = new TextEncoder().encode(data);

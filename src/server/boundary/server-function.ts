@@ -2,7 +2,7 @@ import { getRequestEvent } from "solid-js/web";
 import * as v from "valibot";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import type { AppRole } from "~/lib/domain/roles";
-import { requireRole, requireUser } from "~/server/auth/guards";
+import { requireRole, requireUser } from "~/server/session/guards";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
 import type { DrizzleSupabaseClient } from "~/server/db/client";
 import { isDatabaseUnavailable } from "~/server/db/unavailable";

@@ -5,7 +5,7 @@ import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { hasRole } from "~/lib/domain/roles";
 import { USERNAME_PATTERN } from "~/lib/domain/username";
 import { FormError, parseForm } from "~/server/forms";
-import { consumeAttempt } from "~/server/auth/rate-limit";
+import { consumeAttempt } from "~/server/db/rate-limit";
 import type { RlsRunner } from "~/server/db/client";
 import { postgresErrorCode } from "~/server/db/errors";
 import { messages, profiles } from "~/server/db/schema";

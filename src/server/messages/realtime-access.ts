@@ -1,6 +1,6 @@
 import { getRequestEvent } from "solid-js/web";
 import type { RealtimeAccess } from "~/lib/realtime";
-import { readStoredSession, sessionCookieName } from "~/server/auth/session-cookies";
+import { readStoredSession, sessionCookieName } from "~/server/session/session-cookies";
 import { serverEnv } from "~/server/env";
 import { userQuery } from "~/server/boundary/server-function";
 

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { claimsAreStale } from "../../../src/server/auth/claims-freshness.ts";
+import { claimsAreStale } from "../../../src/server/session/claims-freshness.ts";
 import type { VerifiedClaims } from "../../../src/server/db/client.ts";
 import { changeRole, findUser, listRoleHolders } from "../../../src/server/db/user-roles.ts";
 import {

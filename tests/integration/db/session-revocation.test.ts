@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { sessionsPresent } from "../../../src/server/auth/session-revocation.ts";
+import { sessionsPresent } from "../../../src/server/session/session-revocation.ts";
 import type { VerifiedClaims } from "../../../src/server/db/client.ts";
 import { BOB, claimsFor, createUser, only, pgFailure, useRlsDatabase } from "./support.ts";
 

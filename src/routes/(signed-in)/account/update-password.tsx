@@ -1,6 +1,6 @@
 import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSubmission } from "@solidjs/router";
-import { FormLevelError, TextField } from "~/features/forms/form-field";
+import { FormLevelError, TextField } from "~/components/form-field";
 import { getProtectedPage, updatePassword } from "~/features/auth/auth.api";
 import { PASSWORD_MIN_LENGTH } from "~/lib/domain/password";
 

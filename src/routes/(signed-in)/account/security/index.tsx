@@ -2,7 +2,7 @@ import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { For, Show } from "solid-js";
 import { getSecurity, removeFactor } from "~/features/account/security.api";
-import { FormError, Notice } from "~/features/auth/form-status";
+import { SubmissionError, Notice } from "~/components/form-status";
 import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
@@ -42,7 +42,7 @@ export default function SecurityPage() {
             )}
           </For>
         </ul>
-        <FormError error={removing.error} />
+        <SubmissionError error={removing.error} />
       </Show>
       {/* A GET form, not a link: the router preloads links on hover, and loading that page enrols. */}
       <form action="/account/security/setup" method="get">

@@ -3,7 +3,7 @@ import { CodeField } from "~/features/account/code-field";
 import { createAsync, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { confirmFactor, startEnrolment } from "~/features/account/security.api";
-import { FormError } from "~/features/auth/form-status";
+import { SubmissionError } from "~/components/form-status";
 
 // No route preload: loading this page starts an enrolment (a new secret), so only a real visit may.
 export default function SetupFactorPage() {
@@ -34,7 +34,7 @@ export default function SetupFactorPage() {
               <button type="submit" class="button button--primary" disabled={confirming.pending}>
                 {confirming.pending ? "Checking..." : "Turn on two-factor sign-in"}
               </button>
-              <FormError error={confirming.error} />
+              <SubmissionError error={confirming.error} />
             </form>
           </>
         )}

@@ -1,6 +1,6 @@
 import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSearchParams } from "@solidjs/router";
-import { Notice } from "~/features/auth/form-status";
+import { Notice } from "~/components/form-status";
 import { getConversationList } from "~/features/conversations/conversations.api";
 import { ConversationList } from "~/features/conversations/conversation-list";
 import { UserSearch } from "~/features/conversations/user-search";

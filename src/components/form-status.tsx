@@ -1,7 +1,7 @@
 import { Show } from "solid-js";
 
 /** The error of a submission, announced to screen readers. */
-export function FormError(props: { error: unknown }) {
+export function SubmissionError(props: { error: unknown }) {
   return (
     <Show when={props.error instanceof Error && props.error}>
       {(error) => (

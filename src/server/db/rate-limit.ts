@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { getRequestEvent } from "solid-js/web";
 import { getRequestIP } from "vinxi/http";
-import { getDatabase } from "~/server/db/app-database";
+import { getDatabase } from "./app-database";
 import { serverEnv } from "~/server/env";
 import { FormError } from "~/server/forms";
 

@@ -2,7 +2,7 @@ import { createServerClient } from "@supabase/ssr";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
 import { serverEnv } from "~/server/env";
-import { type RequestCookies, sessionCookieName, sessionCookieOptions } from "~/server/auth/session-cookies";
+import { type RequestCookies, sessionCookieName, sessionCookieOptions } from "./session-cookies";
 
 /**
  * The request's one Supabase client. A second client in the same request would read the stale

@@ -2,7 +2,7 @@ import type { FetchEvent } from "@solidjs/start/server";
 import { isAuthRetryableFetchError, type SupabaseClient } from "@supabase/supabase-js";
 import { isDatabaseUnavailable } from "~/server/db/unavailable";
 import { serverEnv } from "~/server/env";
-import { createRequestClient } from "~/server/supabase";
+import { createRequestClient } from "./supabase";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token";
 import { secondFactorPending, tokenClaimsOutdated } from "./claims-freshness";

@@ -48,6 +48,11 @@ export function isProtectedPath(pathname: string): boolean {
   return PROTECTED.some(({ prefix }) => covers(prefix, pathname));
 }
 
+/** SolidStart's endpoint for server functions: a call there is answered with data, not a page. */
+export function isServerFunctionPath(pathname: string): boolean {
+  return pathname === "/_server" || pathname.startsWith("/_server/");
+}
+
 export function loginRedirectPath(url: URL): string {
   return `/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`;
 }

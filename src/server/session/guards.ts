@@ -3,11 +3,10 @@ import { getRequestEvent } from "solid-js/web";
 import { safeNextPath } from "~/lib/safe-redirect";
 import type { VerifiedClaims } from "~/lib/domain/claims";
 import { type AppRole, hasRole } from "~/lib/domain/roles";
-import { isServerFunctionPath } from "~/server/boundary/server-function-request";
 import { forbidden } from "~/server/http-errors";
 import { sameOriginReferer } from "~/server/security/same-origin";
 import { serverEnv } from "~/server/env";
-import { ENROL_FOR_MODERATION_PATH, loginRedirectPath, secondFactorRedirectPath } from "./protected-paths";
+import { ENROL_FOR_MODERATION_PATH, isServerFunctionPath, loginRedirectPath, secondFactorRedirectPath } from "./protected-paths";
 
 function requestAuth() {
   const event = getRequestEvent();
