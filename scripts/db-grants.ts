@@ -87,4 +87,4 @@ if (command === "generate") {
   const { values } = parseArgs({ args: options, strict: false, options: { name: { type: "string" } } });
   await generate(typeof values.name === "string" ? `${values.name}_grants` : "grants");
 } else if (command === "check") check();
-else throw new Error("usage: db-grants.ts generate [--name <name>] | check");
+else throw new Error("usage: db-grants.ts generate [drizzle-kit generate options] | check");
