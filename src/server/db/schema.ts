@@ -28,11 +28,14 @@ import {
   USER_TOPIC_PREFIX,
 } from "../../lib/domain/realtime-topics";
 import { USERNAME_PATTERN } from "../../lib/domain/username";
+import { functionGrants, tableGrants } from "./grants";
 
 /*
- * Source of truth for tables, indexes and row-level security. `drizzle-kit generate` turns this
- * file into SQL under supabase/migrations/; functions, triggers, grants, roles and publication
- * membership are hand-written migrations in the same folder (ADR 0010).
+ * Source of truth for tables, indexes, row-level security and grants. `npm run db:generate` turns
+ * this file into SQL under supabase/migrations/ (drizzle-kit, then scripts/db-grants.ts for the
+ * grants); functions, triggers, roles and publication membership are hand-written migrations in the
+ * same folder (ADR 0010, 0050). Each table's grants are everything the API roles hold on it: a table
+ * declared with none is out of their reach (ADR 0019).
  *
  * Every policy reads the JWT through a sub-select so Postgres evaluates it once per statement
  * (an InitPlan) instead of once per row.
@@ -85,6 +88,11 @@ export const profiles = pgTable(
     }),
   ],
 ).enableRLS();
+
+/** The feed, direct messages and the account page read usernames; users rename themselves. */
+export const profilesGrants = tableGrants(profiles, {
+  authenticated: { select: true, update: [profiles.username] },
+});
 
 export const messages = pgTable(
   "messages",
@@ -149,6 +157,14 @@ export const messages = pgTable(
 ).enableRLS();
 
 /**
+ * Read, send (Drizzle's insert names every column, so INSERT is table-wide; the trigger owns the
+ * timestamps), edit the text, delete as a tombstone. Realtime's per-subscriber check needs SELECT.
+ */
+export const messagesGrants = tableGrants(messages, {
+  authenticated: { select: true, insert: true, update: [messages.body, messages.deletedAt] },
+});
+
+/**
  * How far each user has read each of their conversations (ADR 0038): the unread count is the
  * partner's messages created after `last_read_at`. A row belongs to its user alone: they read,
  * create and move it; nobody else (moderators included) sees whom they talk to or when they read.
@@ -191,6 +207,11 @@ export const conversationReads = pgTable(
     }),
   ],
 ).enableRLS();
+
+/** A marker moves in time; its owner and partner never change. */
+export const conversationReadsGrants = tableGrants(conversationReads, {
+  authenticated: { select: true, insert: true, update: [conversationReads.lastReadAt] },
+});
 
 /*
  * Who may join and write which private Realtime topic (ADR 0040, docs/threat-model.md). Supabase
@@ -265,6 +286,9 @@ export const countries = pgTable(
   ],
 ).enableRLS();
 
+/** Moderators' reference data; the policy lets only them see rows. */
+export const countriesGrants = tableGrants(countries, { authenticated: { select: true } });
+
 /** Administrative actions (role grants, ...). Written and read through the admin connection only. */
 export const adminAuditLog = pgTable(
   "admin_audit_log",
@@ -288,6 +312,8 @@ export const adminAuditLog = pgTable(
   ],
 ).enableRLS();
 
+export const adminAuditLogGrants = tableGrants(adminAuditLog, {});
+
 /**
  * Fixed-window counters for auth rate limits, shared by every app instance. Updated only through
  * `public.consume_rate_limit()` on the admin connection.
@@ -303,6 +329,8 @@ export const rateLimits = pgTable(
   (table) => [index("rate_limits_window_started_at_idx").on(table.windowStartedAt)],
 ).enableRLS();
 
+export const rateLimitsGrants = tableGrants(rateLimits, {});
+
 /**
  * One row whose `version` a trigger on auth.users moves, in the same transaction, when a user's
  * app_metadata changes or a user is deleted (ADR 0014). A row, not a sequence: nextval() is
@@ -317,6 +345,8 @@ export const appMetadataVersion = pgTable(
   },
   (table) => [check("app_metadata_version_one_row", sql`${table.singleton}`)],
 ).enableRLS();
+
+export const appMetadataVersionGrants = tableGrants(appMetadataVersion, {});
 
 /**
  * One row whose `version` a trigger on auth.sessions moves, in the same transaction, whenever
@@ -334,6 +364,8 @@ export const sessionRevocationVersion = pgTable(
   (table) => [check("session_revocation_version_one_row", sql`${table.singleton}`)],
 ).enableRLS();
 
+export const sessionRevocationVersionGrants = tableGrants(sessionRevocationVersion, {});
+
 /**
  * One row: whether every moderator needs a second factor (MODERATORS_REQUIRE_FACTOR, written by
  * the app at start). Read by public.moderator_may_act_at_aal1() for the policies, written
@@ -347,6 +379,8 @@ export const moderationSettings = pgTable(
   },
   (table) => [check("moderation_settings_one_row", sql`${table.singleton}`)],
 ).enableRLS();
+
+export const moderationSettingsGrants = tableGrants(moderationSettings, {});
 
 /**
  * One row: the key the app's servers sign signal tickets with (ADR 0040), shared by every instance
@@ -363,6 +397,35 @@ export const signalTicketKey = pgTable(
   },
   (table) => [check("signal_ticket_key_one_row", sql`${table.singleton}`)],
 ).enableRLS();
+
+export const signalTicketKeyGrants = tableGrants(signalTicketKey, {});
+
+/**
+ * The functions of the hand-written migrations, by who may call them; the rest are triggers, hooks
+ * and policy helpers that run as their owner or for another role (GoTrue calls the MFA hook as
+ * supabase_auth_admin, granted in its migration). Signatures as PostgreSQL prints them.
+ */
+export const publicFunctionGrants = functionGrants({
+  "get_my_claims()": ["authenticated", "service_role"],
+  "get_my_claim(text)": ["authenticated", "service_role"],
+  "is_claims_admin()": ["authenticated", "service_role"],
+  "claims_are_stale()": ["authenticated", "service_role"],
+  "set_claim(uuid, text, jsonb)": ["service_role"],
+  "delete_claim(uuid, text)": ["service_role"],
+  "consume_rate_limit(text, integer, integer)": ["service_role"],
+  "refund_rate_limit(text, integer)": ["service_role"],
+  "moderator_may_act_at_aal1()": ["authenticated"],
+  "realtime_session_active()": ["authenticated"],
+  "mfa_verification_attempt_hook(jsonb)": [],
+  "handle_new_user()": [],
+  "profiles_before_update()": [],
+  "messages_before_write()": [],
+  "bump_app_metadata_version()": [],
+  "bump_session_revocation_version()": [],
+  "broadcast_message_change()": [],
+  "broadcast_sessions_ended()": [],
+  "broadcast_claims_changed()": [],
+});
 
 export type Profile = typeof profiles.$inferSelect;
 export type Message = typeof messages.$inferSelect;

@@ -1,63 +1,31 @@
-import { is, sql } from "drizzle-orm";
-import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import type { Sql, TransactionSql } from "postgres";
 import { describe, expect, it } from "vitest";
+import { declaredGrants } from "../../../src/server/db/grants.ts";
 import * as schema from "../../../src/server/db/schema.ts";
+import { grantMigration } from "../../../scripts/grant-statements.ts";
 import { BOB, claimsFor, pgFailure, useRlsDatabase } from "./support.ts";
 
 /*
  * The template database these tests clone is built without automatic grants, as a project created
- * today is (ADR 0019), so every privilege below comes from a migration. The lists are exact: a new
- * table, sequence or function fails here until its grants are written and listed. The rules
- * these lists must keep (no table-wide writes, who may call a security definer function, RLS on)
- * are checked in every schema of the app by invariants.test.ts.
+ * today is (ADR 0019), so every privilege below comes from a migration. The expected privileges are
+ * the declarations in schema.ts (tableGrants, functionGrants; ADR 0050), and the comparison is
+ * exact: a table, sequence or function in the database that schema.ts does not declare, or declares
+ * differently, fails here. The rules those declarations must keep (no table-wide writes, who may
+ * call a security definer function, RLS on) are checked in every schema of the app by
+ * invariants.test.ts.
  */
 
 const ctx = useRlsDatabase();
 
 const APP_ROLES = ["anon", "authenticated", "service_role", "PUBLIC"];
 
-/** Per relation in public: role -> privileges, table-wide ("SELECT") or per column ("UPDATE (body)"). */
-const EXPECTED_RELATIONS: Record<string, Record<string, string[]>> = {
-  profiles: { authenticated: ["SELECT", "UPDATE (username)"] },
-  messages: { authenticated: ["INSERT", "SELECT", "UPDATE (body)", "UPDATE (deleted_at)"] },
-  countries: { authenticated: ["SELECT"] },
-  conversation_reads: { authenticated: ["INSERT", "SELECT", "UPDATE (last_read_at)"] },
-  countries_id_seq: {},
-  admin_audit_log: {},
-  admin_audit_log_id_seq: {},
-  rate_limits: {},
-  app_metadata_version: {},
-  session_revocation_version: {},
-  moderation_settings: {},
-  signal_ticket_key: {},
-};
+const declared = declaredGrants(schema);
 
-/** Per function in public: the roles that may EXECUTE it. */
-const EXPECTED_FUNCTIONS: Record<string, string[]> = {
-  get_my_claims: ["authenticated", "service_role"],
-  get_my_claim: ["authenticated", "service_role"],
-  is_claims_admin: ["authenticated", "service_role"],
-  claims_are_stale: ["authenticated", "service_role"],
-  set_claim: ["service_role"],
-  delete_claim: ["service_role"],
-  consume_rate_limit: ["service_role"],
-  refund_rate_limit: ["service_role"],
-  // GoTrue calls it as supabase_auth_admin (not an API role); the test below checks that grant.
-  mfa_verification_attempt_hook: [],
-  handle_new_user: [],
-  profiles_before_update: [],
-  messages_before_write: [],
-  bump_app_metadata_version: [],
-  bump_session_revocation_version: [],
-  broadcast_message_change: [],
-  moderator_may_act_at_aal1: ["authenticated"],
-  realtime_session_active: ["authenticated"],
-  broadcast_sessions_ended: [],
-  broadcast_claims_changed: [],
-};
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-async function relationPrivileges(): Promise<Record<string, Record<string, string[]>>> {
-  const rows = await ctx.db.sql<{ relation: string; grantee: string; privilege: string }[]>`
+async function relationPrivileges(sql: Sql | TransactionSql = ctx.db.sql): Promise<Record<string, Record<string, string[]>>> {
+  const rows = await sql<{ relation: string; grantee: string; privilege: string }[]>`
     with relations as (
       select c.oid, c.relname, c.relacl from pg_class c
        where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
@@ -80,32 +48,53 @@ async function relationPrivileges(): Promise<Record<string, Record<string, strin
     if (row.privilege === null || !APP_ROLES.includes(row.grantee)) continue;
     (relation[row.grantee] ??= []).push(row.privilege);
   }
+  for (const relation of Object.values(result)) for (const privileges of Object.values(relation)) privileges.sort(byCodePoint);
   return result;
 }
 
-describe("grants in public are explicit and exact", () => {
-  it("every table and sequence gives the app's roles exactly the listed privileges", async () => {
-    expect(await relationPrivileges()).toEqual(EXPECTED_RELATIONS);
+async function functionPrivileges(sql: Sql | TransactionSql = ctx.db.sql): Promise<Record<string, string[]>> {
+  const rows = await sql<{ name: string; grantees: string[] }[]>`
+    select format('%s(%s)', p.proname, oidvectortypes(p.proargtypes)) as name,
+           array(select coalesce(r.rolname, 'PUBLIC') from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                   left join pg_roles r on r.oid = a.grantee
+                  where a.privilege_type = 'EXECUTE' and coalesce(r.rolname, 'PUBLIC') = any(${APP_ROLES})
+                  order by 1) as grantees
+        from pg_proc p where p.pronamespace = 'public'::regnamespace order by 1`;
+  return Object.fromEntries(rows.map((row) => [row.name, [...row.grantees].sort(byCodePoint)]));
+}
+
+describe("grants in public are the ones schema.ts declares", () => {
+  it("every table and sequence gives the app's roles exactly the declared privileges", async () => {
+    expect(await relationPrivileges()).toEqual(declared.relations);
   });
 
-  it("every table of schema.ts is listed, and every one the app's queries touch is granted to authenticated", () => {
-    const tables = Object.values(schema).flatMap((value: unknown) => (is(value, PgTable) ? [getTableConfig(value).name] : []));
-    expect(tables.length).toBeGreaterThan(0);
-    for (const table of tables) expect(Object.keys(EXPECTED_RELATIONS), table).toContain(table);
+  it("the generator's statements take any grants to the declared ones", async () => {
+    class Rollback extends Error {}
+    let after: { relations: Record<string, Record<string, string[]>>; functions: Record<string, string[]> } | undefined;
+    await ctx.db.sql
+      .begin(async (tx) => {
+        // What an older project's default privileges gave every table and sequence.
+        await tx.unsafe(`grant all on all tables in schema public to anon, authenticated, service_role;
+          grant all on all sequences in schema public to anon, authenticated, service_role;
+          grant all on all functions in schema public to public`);
+        await tx.unsafe(grantMigration({ relations: {}, functions: {} }, declared, schema).join("\n"));
+        after = { relations: await relationPrivileges(tx), functions: await functionPrivileges(tx) };
+        throw new Rollback();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Rollback)) throw error;
+      });
+    expect(after).toEqual(declared);
+  });
+
+  it("every table the app's queries touch is readable by authenticated", () => {
     for (const table of ["profiles", "messages", "countries", "conversation_reads"]) {
-      expect(EXPECTED_RELATIONS[table]?.authenticated, table).toContain("SELECT");
+      expect(declared.relations[table]?.authenticated, table).toContain("SELECT");
     }
   });
 
-  it("every function in public is executable by exactly the listed roles (PUBLIC included)", async () => {
-    const rows = await ctx.db.sql<{ name: string; grantees: string[] }[]>`
-      select p.proname as name,
-             array(select coalesce(r.rolname, 'PUBLIC') from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-                     left join pg_roles r on r.oid = a.grantee
-                    where a.privilege_type = 'EXECUTE' and coalesce(r.rolname, 'PUBLIC') = any(${APP_ROLES})
-                    order by 1) as grantees
-        from pg_proc p where p.pronamespace = 'public'::regnamespace order by 1`;
-    expect(Object.fromEntries(rows.map((row) => [row.name, row.grantees]))).toEqual(EXPECTED_FUNCTIONS);
+  it("every function in public is executable by exactly the declared roles (PUBLIC included)", async () => {
+    expect(await functionPrivileges()).toEqual(declared.functions);
   });
 
   it("the MFA verification attempt hook is executable by GoTrue's role, supabase_auth_admin", async () => {
