@@ -26,7 +26,7 @@ import {
   spawnServe,
   stopStack,
   waitForStack,
-} from "@solidstart-supabase/local-supabase";
+} from "local-supabase";
 import { cliAppEnv, localAppEnv, localRlsClientPassword, writeAppEnvFile } from "./local-env.ts";
 
 const run = promisify(execFile);

@@ -1,4 +1,4 @@
-import { provideTemplateCluster } from "@solidstart-supabase/local-supabase/testing";
+import { provideTemplateCluster } from "local-supabase/testing";
 import type { TestProject } from "vitest/node";
 
 /**

@@ -56,7 +56,7 @@ const violations: Case[] = [
   [
     "app-to-local-supabase",
     "src/server/example.ts",
-    'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n',
+    'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n',
   ],
   ["app-to-local-supabase", "src/lib/example.ts", 'import "../../packages/local-supabase/src/config";\n'],
   [
@@ -97,11 +97,11 @@ const allowed: [file: string, code: string][] = [
   ["src/middleware.ts", 'import { serverEnv } from "~/server/env";\nserverEnv();\n'],
   [
     "tests/app/example.test.ts",
-    'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n',
+    'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n',
   ],
   [
     "scripts/example.ts",
-    'import { startLocalSupabase } from "@solidstart-supabase/local-supabase";\nexport const s = startLocalSupabase;\n',
+    'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n',
   ],
   [
     "packages/local-supabase/src/example.ts",
