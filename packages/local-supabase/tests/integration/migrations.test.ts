@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { projectPaths, readConfig } from "../../src/config.ts";
+import { readConfig } from "../../src/config.ts";
 import { prepareDatabase } from "../../src/postgres/migrate.ts";
 import { databaseUrl, type PostgresServiceOptions, resetPostgres, stopPostgres } from "../../src/postgres/service.ts";
 import { createTestDatabase } from "../../src/testing-vitest.ts";
 import { freePort } from "../../src/free-port.ts";
+import { fixturePaths } from "../fixture.ts";
 
-const paths = projectPaths();
+const paths = fixturePaths;
 
 /** Everything a migration can create, grants included, as text, to compare two databases. */
 async function fingerprint(url: string): Promise<string> {
