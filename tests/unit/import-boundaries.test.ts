@@ -95,14 +95,8 @@ const allowed: [file: string, code: string][] = [
     'import { FEED_PAGE_SIZE } from "~/lib/domain/messages";\nexport const n = FEED_PAGE_SIZE;\n',
   ],
   ["src/middleware.ts", 'import { serverEnv } from "~/server/env";\nserverEnv();\n'],
-  [
-    "tests/app/example.test.ts",
-    'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n',
-  ],
-  [
-    "scripts/example.ts",
-    'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n',
-  ],
+  ["tests/app/example.test.ts", 'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n'],
+  ["scripts/example.ts", 'import { startLocalSupabase } from "local-supabase";\nexport const s = startLocalSupabase;\n'],
   [
     "packages/local-supabase/src/example.ts",
     'import { readConfig } from "./config";\nimport { jwtVerify } from "jose";\nexport const r = [readConfig, jwtVerify];\n',
