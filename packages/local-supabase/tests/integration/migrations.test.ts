@@ -95,7 +95,7 @@ describe("applying bootstrap, migrations and seed", () => {
     }
   });
 
-  it("honours [api] auto_expose_new_tables: true restores the old automatic grants, the app's tables keep their explicit ones", async () => {
+  it("honours [api] auto_expose_new_tables: true restores the old automatic grants, the migrations' tables keep their explicit ones", async () => {
     const exposed = await emptyDatabase();
     const template = await createTestDatabase();
     try {
