@@ -3,13 +3,16 @@ import { defineConfig } from "vitest/config";
 import { localSupabaseProjects } from "./packages/local-supabase/vitest.projects.ts";
 import TurnsSequencer from "./tests/setup/sequencer.ts";
 
+const SERVER_CONDITIONS = ["local-supabase-source", "node", "development|production"];
+
 export default defineConfig({
   resolve: {
     alias: { "~": fileURLToPath(new URL("./src", import.meta.url)) },
   },
-  // The workspace runs the local Supabase package from its sources (ADR 0048): Vite's default
-  // server conditions, after the package's own.
-  ssr: { resolve: { conditions: ["local-supabase-source", "module", "node", "development|production"] } },
+  // The workspace runs the local Supabase package from its sources (ADR 0048): its condition, then
+  // vitest's default server conditions, for test files (ssr) and global setups (__vitest__).
+  ssr: { resolve: { conditions: SERVER_CONDITIONS } },
+  environments: { __vitest__: { resolve: { conditions: SERVER_CONDITIONS } } },
   test: {
     // Most test time is spent waiting (on Postgres, the app, Chromium), not computing: two files
     // at a time even on a 2-core machine, where vitest's default (cores - 1) would be one.
