@@ -77,14 +77,31 @@ describe("the packed package, installed into a new project outside the workspace
   beforeAll(async () => {
     project = await realpath(await mkdtemp(join(tmpdir(), "local-supabase-pack-")));
     const { stdout } = await step("npm pack (builds dist/)", () =>
-      run("npm", ["pack", "--pack-destination", project], {
+      run("npm", ["pack", "--json", "--pack-destination", project], {
         cwd: packageDir,
         env: cleanEnv(),
         timeout: 180_000,
         killSignal: "SIGKILL",
       }),
     );
-    const tarball = join(project, stdout.trim().split("\n").at(-1) ?? "");
+    const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    if (!packed) throw new Error(`npm pack printed no package: ${stdout}`);
+    const files = packed.files.map((file) => file.path);
+    // The build, its declarations and the SQL beside it ship; the suites and their fixture do not.
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "bin/local-supabase.js",
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/cli.js",
+        "dist/testing-vitest.d.ts",
+        "sql/bootstrap.sql",
+        "LICENSE",
+        "CHANGELOG.md",
+      ]),
+    );
+    expect(files.filter((file) => !/^(bin|dist|sql|src)\/|^[A-Z]+\.md$|^LICENSE$|^package\.json$/.test(file))).toEqual([]);
+    const tarball = join(project, packed.filename);
     await writeFile(
       join(project, "package.json"),
       JSON.stringify({
