@@ -107,7 +107,7 @@ const zones = [
 const WIDE = "/[^\\u0000-\\u00ff]/";
 
 export default tseslint.config(
-  { ignores: [".cache/", ".output/", ".vinxi/", "node_modules/", "tests/.tmp/"] },
+  { ignores: [".cache/", ".output/", ".vinxi/", "node_modules/", "packages/*/dist/", "tests/.tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

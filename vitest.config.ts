@@ -1,11 +1,18 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { localSupabaseProjects } from "./packages/local-supabase/vitest.projects.ts";
 import TurnsSequencer from "./tests/setup/sequencer.ts";
+
+const SERVER_CONDITIONS = ["local-supabase-source", "node", "development|production"];
 
 export default defineConfig({
   resolve: {
     alias: { "~": fileURLToPath(new URL("./src", import.meta.url)) },
   },
+  // The workspace runs the local Supabase package from its sources (ADR 0048): its condition, then
+  // vitest's default server conditions, for test files (ssr) and global setups (__vitest__).
+  ssr: { resolve: { conditions: SERVER_CONDITIONS } },
+  environments: { __vitest__: { resolve: { conditions: SERVER_CONDITIONS } } },
   test: {
     // Most test time is spent waiting (on Postgres, the app, Chromium), not computing: two files
     // at a time even on a 2-core machine, where vitest's default (cores - 1) would be one.
@@ -33,31 +40,8 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      // The local Supabase package's own suites, run against this project's supabase/ folder.
-      {
-        extends: true,
-        test: {
-          name: "local-supabase",
-          include: ["packages/local-supabase/tests/{unit,integration}/**/*.test.ts"],
-          environment: "node",
-          globalSetup: ["packages/local-supabase/tests/setup/postgres.ts"],
-          setupFiles: ["packages/local-supabase/tests/setup/fail-on-console-error.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: "contract",
-          include: ["packages/local-supabase/tests/contract/**/*.test.ts"],
-          environment: "node",
-          globalSetup: ["packages/local-supabase/tests/setup/contract.ts"],
-          setupFiles: ["packages/local-supabase/tests/setup/fail-on-console-error.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      // The local Supabase package's own suites, over its own fixture project.
+      ...localSupabaseProjects,
       // `npm run dev` as a process tree: how it starts, restarts and stops (no browser, no build).
       {
         extends: true,

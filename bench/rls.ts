@@ -17,7 +17,7 @@
  */
 import { desc, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
-import { startLocalSupabase } from "@solidstart-supabase/local-supabase";
+import { startLocalSupabase } from "local-supabase";
 import postgres from "postgres";
 import { createDatabase, type RlsTransaction, type VerifiedClaims } from "../src/server/db/client.ts";
 import { messages } from "../src/server/db/schema.ts";

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { findRunningStack } from "@solidstart-supabase/local-supabase";
+import { findRunningStack } from "local-supabase";
 import { localAppEnv, localRlsClientPassword, localStateFile, writeAppEnvFile } from "./local-env.ts";
 
 const command = process.argv[2];
@@ -15,11 +15,12 @@ if (command !== "start" && command !== "reset") {
   console.error("usage: tsx scripts/db.ts <start|reset>");
   process.exit(2);
 }
-const packageJson = createRequire(import.meta.url).resolve("@solidstart-supabase/local-supabase/package.json");
+const packageJson = createRequire(import.meta.url).resolve("local-supabase/package.json");
 const cli = join(dirname(packageJson), "bin", "local-supabase.js");
 
+// The command runs as this script does: under tsx, on the package's sources (ADR 0048).
 const code = await new Promise<number | null>((resolve) => {
-  spawn(process.execPath, [cli, command], { stdio: "inherit" }).on("exit", resolve);
+  spawn(process.execPath, [...process.execArgv, cli, command], { stdio: "inherit" }).on("exit", resolve);
 });
 if (code !== 0) process.exit(code ?? 1);
 const stack = await findRunningStack({ workdir: process.env.SUPABASE_WORKDIR || undefined });

@@ -19,14 +19,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseEnv, promisify } from "node:util";
-import {
-  findRunningStack,
-  isAlive,
-  type RunningStack,
-  spawnServe,
-  stopStack,
-  waitForStack,
-} from "@solidstart-supabase/local-supabase";
+import { findRunningStack, isAlive, type RunningStack, spawnServe, stopStack, waitForStack } from "local-supabase";
 import { cliAppEnv, localAppEnv, localRlsClientPassword, writeAppEnvFile } from "./local-env.ts";
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type LocalSupabase, type LocalSupabaseConfig, startLocalSupabase } from "@solidstart-supabase/local-supabase";
+import { type LocalSupabase, type LocalSupabaseConfig, startLocalSupabase } from "local-supabase";
 import postgres from "postgres";
 import { RLS_CLIENT_ROLE, syncRlsClientPassword } from "../src/server/db/rls-client-login.ts";
 

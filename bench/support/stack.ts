@@ -1,8 +1,8 @@
 /** Shared by the bench/ scripts: the stack (a throw-away local Supabase with a request counter on its API). */
 import { type IncomingMessage, type ServerResponse } from "node:http";
-import type { LocalSupabase } from "@solidstart-supabase/local-supabase";
+import type { LocalSupabase } from "local-supabase";
 import { startLocalApp } from "../../scripts/local-env.ts";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { onCleanup } from "./run.ts";
 
 export interface Stack {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { type AppServer, startAppServer } from "../setup/app-server.ts";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { shareBackend } from "../fixtures/turn.ts";
 
 shareBackend();

@@ -8,7 +8,7 @@ import { type Balancer, startBalancer } from "../fixtures/balancer.ts";
 import { uniqueEmail } from "../fixtures/mailbox.ts";
 import { authCounts, expireAccessToken, readSession, resetAuthCounts } from "../fixtures/session-tokens.ts";
 import { type AppServer, startAppServer } from "../setup/app-server.ts";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 
 const PASSWORD = "instances-password-1";
 /** The sign-in limit per account (src/server/db/rate-limit.ts): the next attempt is refused. */

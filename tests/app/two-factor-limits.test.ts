@@ -7,7 +7,7 @@ import { readSession } from "../fixtures/session-tokens.ts";
 import { totpCode, wrongTotpCode } from "../fixtures/totp.ts";
 import { enrolTotp } from "../fixtures/two-factor.ts";
 import { type AppServer, startAppServer } from "../setup/app-server.ts";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { shareBackend } from "../fixtures/turn.ts";
 
 shareBackend();

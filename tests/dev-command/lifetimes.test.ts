@@ -22,13 +22,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { projectRoot } from "../setup/app-server.ts";
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 180_000;
 const GONE_TIMEOUT_MS = 90_000;
 const localSupabaseCli = join(projectRoot, "packages/local-supabase/bin/local-supabase.js");
+/** As npm run dev runs it: from the package's sources, not a dist/ that may lag behind (ADR 0048). */
+const fromSources = ["--conditions=local-supabase-source", "--import", "tsx"];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -183,7 +185,7 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
   });
 
   afterAll(async () => {
-    await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir]).catch(() => undefined);
+    await run(process.execPath, [...fromSources, localSupabaseCli, "stop", "--workdir", workdir]).catch(() => undefined);
     rmSync(workdir, { recursive: true, force: true });
   });
 
@@ -206,7 +208,7 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
         // gone
       }
     }
-    await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir]).catch(() => undefined);
+    await run(process.execPath, [...fromSources, localSupabaseCli, "stop", "--workdir", workdir]).catch(() => undefined);
   });
 
   /** `npm run dev` (its own process group); `viaShell` puts a shell between this test and npm. */
@@ -345,9 +347,9 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
     try {
       mkdirSync(stateDir(), { recursive: true });
       writeFileSync(stackFile(), JSON.stringify({ state: "ready", pid: bystander.pid, apiUrl: "http://127.0.0.1:1" }));
-      const { stdout: status } = await run(process.execPath, [localSupabaseCli, "status", "--workdir", workdir]);
+      const { stdout: status } = await run(process.execPath, [...fromSources, localSupabaseCli, "status", "--workdir", workdir]);
       expect(status).toMatch(/API URL: \S+ {2}\[stopped\]/);
-      await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir]);
+      await run(process.execPath, [...fromSources, localSupabaseCli, "stop", "--workdir", workdir]);
       expect(alive(bystander.pid ?? -1), "the bystander").toBe(true);
       const dev = await startDev();
       expect(dev.serve, "npm run dev starts a stack of its own").toBeDefined();
@@ -360,7 +362,7 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
   });
 
   it("an app crash restarts the app and leaves the backend it uses, data included; a stack from local-supabase start outlives npm run dev", async () => {
-    await run(process.execPath, [localSupabaseCli, "start", "--workdir", workdir], { cwd: projectRoot });
+    await run(process.execPath, [...fromSources, localSupabaseCli, "start", "--workdir", workdir], { cwd: projectRoot });
     const stack = JSON.parse(readFileSync(stackFile(), "utf8")) as { pid: number; apiUrl: string };
     const marker = `crash-${Date.now()}`;
     const admin = `postgresql://postgres:postgres@127.0.0.1:${ports.db}/postgres`;
@@ -404,14 +406,14 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
       await sql.end();
     }
 
-    const { stdout: status } = await run(process.execPath, [localSupabaseCli, "status", "--workdir", workdir], {
+    const { stdout: status } = await run(process.execPath, [...fromSources, localSupabaseCli, "status", "--workdir", workdir], {
       cwd: projectRoot,
     });
     expect(status).toContain(`running, pid ${stack.pid}`);
 
     // Stopped under a running `npm run dev`: the stack goes, and the command says how to get it back.
     const dev = await startDev();
-    await run(process.execPath, [localSupabaseCli, "stop", "--workdir", workdir], { cwd: projectRoot });
+    await run(process.execPath, [...fromSources, localSupabaseCli, "stop", "--workdir", workdir], { cwd: projectRoot });
     expect(alive(stack.pid)).toBe(false);
     for (const port of [ports.api, ports.db, ports.mail]) expect(await listening(port), `port ${port}`).toBe(false);
     expect(existsSync(postmasterPidFile())).toBe(false);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, expect, inject, it } from "vitest";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { flashOf } from "../fixtures/auth-flows.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { APP_ROLES, ROLE_CLAIM } from "~/lib/domain/roles";
 import { USERNAME_CHARACTERS, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, USERNAME_PATTERN } from "~/lib/domain/username";
-import { useTestDatabase } from "@solidstart-supabase/local-supabase/testing/vitest";
+import { useTestDatabase } from "local-supabase/testing/vitest";
 
 /*
  * The rules in src/lib/domain/ as the migrated database holds them. Check constraints and policies

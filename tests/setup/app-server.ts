@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SupabaseConfig } from "@solidstart-supabase/local-supabase";
+import type { SupabaseConfig } from "local-supabase";
 import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { TestProject } from "vitest/node";
-import type { LocalSupabase, SupabaseConfig } from "@solidstart-supabase/local-supabase";
+import type { LocalSupabase, SupabaseConfig } from "local-supabase";
 import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
 import {
   type AppServer,
@@ -13,7 +13,7 @@ import {
   relaxedLimits,
   startAppServer,
 } from "./app-server.ts";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { startTurnServer } from "./turns.ts";
 
 declare module "vitest" {

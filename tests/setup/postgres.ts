@@ -1,4 +1,4 @@
-import { provideTemplateCluster } from "@solidstart-supabase/local-supabase/testing";
+import { provideTemplateCluster } from "local-supabase/testing";
 import type { TestProject } from "vitest/node";
 
 /**
@@ -9,7 +9,9 @@ import type { TestProject } from "vitest/node";
 export default function setup(project: TestProject) {
   // Always without automatic grants, whatever config.toml says: every suite then proves the
   // migrations' explicit grants are enough, as on a project created today.
-  return provideTemplateCluster(project, "app_template", (config) => {
-    config.api.auto_expose_new_tables = false;
+  return provideTemplateCluster(project, "app_template", {
+    configure: (config) => {
+      config.api.auto_expose_new_tables = false;
+    },
   });
 }

@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// The package ships TypeScript sources; tsx runs them wherever the package is installed (Node
-// refuses to strip types of files under node_modules).
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli.ts");
+// `#cli` is the built dist/cli.js; inside this package's own workspace, run with the
+// `local-supabase-source` condition and a TypeScript loader, it is src/cli.ts (ADR 0048).
+await import("#cli");

@@ -29,6 +29,11 @@ export const STACK_FILE_NAME = "stack.json";
 export const STACK_LOG_NAME = "stack.log";
 
 const CLI = fileURLToPath(new URL("../bin/local-supabase.js", import.meta.url));
+/**
+ * This module runs as TypeScript only inside the package's own workspace (ADR 0048): there a `serve`
+ * it starts must run the same sources, not a dist/ that may lag behind the edits.
+ */
+const RUN_SOURCES = import.meta.url.endsWith(".ts") ? ["--conditions=local-supabase-source", "--import", "tsx"] : [];
 const POLL_MS = 200;
 /** A stack still starting (initdb, every migration) stops once it is up. */
 const START_OR_STOP_TIMEOUT_MS = 180_000;
@@ -145,7 +150,7 @@ export interface ServeProcessOptions extends StackLocation {
  * meant for the caller's terminal does not reach it; the caller decides the order things stop).
  */
 export function spawnServe(options: ServeProcessOptions) {
-  const args = [CLI, "serve"];
+  const args = [...RUN_SOURCES, CLI, "serve"];
   if (options.workdir) args.push("--workdir", options.workdir);
   if (options.dataDir) args.push("--data-dir", options.dataDir);
   if (options.stopWith) args.push("--stop-with", String(options.stopWith));

@@ -18,11 +18,21 @@ export interface TemplateCluster {
   stop(): Promise<void>;
 }
 
-export async function startTemplateCluster(
-  template: string,
-  configure?: LocalSupabaseConfig["configure"],
-): Promise<TemplateCluster> {
-  const cluster = await startLocalSupabase({ ephemeral: true, services: "postgres", database: template, configure });
+export interface TemplateClusterOptions {
+  /** The project folder holding `supabase/` (default: the cwd). */
+  workdir?: string;
+  /** Changes config.toml's settings for this cluster only. */
+  configure?: LocalSupabaseConfig["configure"];
+}
+
+export async function startTemplateCluster(template: string, options: TemplateClusterOptions = {}): Promise<TemplateCluster> {
+  const cluster = await startLocalSupabase({
+    ephemeral: true,
+    services: "postgres",
+    database: template,
+    workdir: options.workdir,
+    configure: options.configure,
+  });
   const serverUrl = databaseUrl(cluster.dbUrl, "postgres");
   try {
     const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
@@ -73,9 +83,9 @@ export async function cloneDatabase(serverUrl: string, template: string): Promis
 export async function provideTemplateCluster(
   project: { provide(key: "postgresUrl" | "templateDatabase", value: string): void },
   template: string,
-  configure?: LocalSupabaseConfig["configure"],
+  options: TemplateClusterOptions = {},
 ): Promise<() => Promise<void>> {
-  const cluster = await startTemplateCluster(template, configure);
+  const cluster = await startTemplateCluster(template, options);
   project.provide("postgresUrl", cluster.serverUrl);
   project.provide("templateDatabase", cluster.template);
   return cluster.stop;

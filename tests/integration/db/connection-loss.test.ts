@@ -5,7 +5,7 @@ import { createDatabase, type Database } from "../../../src/server/db/client.ts"
 import { isDatabaseUnavailable } from "../../../src/server/db/unavailable.ts";
 import { BOB, claimsFor, rlsClientUrl, RLS_CLIENT_PASSWORD } from "./support.ts";
 import { syncRlsClientPassword } from "../../../src/server/db/rls-client-login.ts";
-import { useTestDatabase } from "@solidstart-supabase/local-supabase/testing/vitest";
+import { useTestDatabase } from "local-supabase/testing/vitest";
 
 const db = useTestDatabase();
 

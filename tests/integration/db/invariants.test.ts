@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
-import { useTestDatabase } from "@solidstart-supabase/local-supabase/testing/vitest";
+import { useTestDatabase } from "local-supabase/testing/vitest";
 import {
   functionSearchPath,
   indexedForeignKeys,

@@ -3,7 +3,7 @@ import { beforeAll } from "vitest";
 import { createDatabase, type Database, type VerifiedClaims } from "../../../src/server/db/client.ts";
 import { syncRlsClientPassword } from "../../../src/server/db/rls-client-login.ts";
 import { withDatabaseUser } from "../../../scripts/local-env.ts";
-import { type TestDatabase, useTestDatabase } from "@solidstart-supabase/local-supabase/testing/vitest";
+import { type TestDatabase, useTestDatabase } from "local-supabase/testing/vitest";
 
 /** Seed users (supabase/seed.sql). */
 export const ALICE = "a11ce000-0000-4000-8000-000000000001"; // moderator

@@ -23,18 +23,12 @@ import {
   type UserRow,
 } from "./users.ts";
 import { checkPasswordStrength, metadata, mergeMetadata, normaliseEmail, optionalString } from "./validation.ts";
-import { sendEmailChange, sendUserToken } from "./verification.ts";
+import { sendEmailChange, sendUserToken, takeMailBudget } from "./verification.ts";
 
 const meta = (request: AuthRequest) => ({
   userAgent: typeof request.headers["user-agent"] === "string" ? request.headers["user-agent"] : undefined,
   ip: request.ip,
 });
-
-/** Mail sending is rate limited twice: per IP (email_sent) and per address (max_frequency). */
-export function takeMailBudget(context: AuthContext, request: AuthRequest, address: string): void {
-  context.limiter.take("email_sent", request.ip);
-  context.limiter.takeMailTo(address);
-}
 
 const SignupBody = v.object({
   email: optionalString,

@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import { takeMailBudget } from "./account-routes.ts";
 import type { AuthContext } from "./context.ts";
 import { AuthApiError, badRequest, unprocessable } from "./errors.ts";
 import { issueAuthCode, readPkceParams } from "./flow-state.ts";
@@ -9,7 +8,15 @@ import { issueSession, type SessionResponse } from "./sessions.ts";
 import { tokenHash } from "./tokens.ts";
 import { createUser, findUserByEmail, isEmailConfirmed } from "./users.ts";
 import { metadata, normaliseEmail, optionalString } from "./validation.ts";
-import { authMethodFor, consumeToken, PKCE_PREFIX, sendEmailChange, sendUserToken, type VerifyType } from "./verification.ts";
+import {
+  authMethodFor,
+  consumeToken,
+  PKCE_PREFIX,
+  sendEmailChange,
+  sendUserToken,
+  takeMailBudget,
+  type VerifyType,
+} from "./verification.ts";
 
 const OtpBody = v.object({
   email: optionalString,

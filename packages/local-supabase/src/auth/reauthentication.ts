@@ -5,8 +5,7 @@ import { type AuthRequest, json, type Reply } from "./http.ts";
 import { authenticate } from "./sessions.ts";
 import { newOtp, tokenHash } from "./tokens.ts";
 import { type Db, isEmailConfirmed, type UserRow } from "./users.ts";
-import { isFresh, storeOneTimeToken } from "./verification.ts";
-import { takeMailBudget } from "./account-routes.ts";
+import { isFresh, storeOneTimeToken, takeMailBudget } from "./verification.ts";
 
 /** GoTrue asks for a nonce only when the session is older than this. */
 const RECENT_SIGN_IN_MS = 24 * 60 * 60 * 1000;

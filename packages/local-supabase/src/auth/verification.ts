@@ -2,10 +2,17 @@ import { randomUUID } from "node:crypto";
 import type { AuthContext } from "./context.ts";
 import { badRequest, forbidden } from "./errors.ts";
 import { createFlowState, type PkceParams } from "./flow-state.ts";
+import type { AuthRequest } from "./http.ts";
 import type { MailType } from "./mail.ts";
 import type { AuthMethod } from "./sessions.ts";
 import { newOtp, tokenHash } from "./tokens.ts";
 import { becomePermanent, confirmEmail, type Db, isBanned, syncProviders, type UserRow } from "./users.ts";
+
+/** Mail sending is rate limited twice: per IP (email_sent) and per address (max_frequency). */
+export function takeMailBudget(context: AuthContext, request: AuthRequest, address: string): void {
+  context.limiter.take("email_sent", request.ip);
+  context.limiter.takeMailTo(address);
+}
 
 export const PKCE_PREFIX = "pkce_";
 

@@ -4,7 +4,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import postgres, { type Sql } from "postgres";
 
-const bootstrapFile = new URL("./bootstrap.sql", import.meta.url);
+// Outside src/ so that src/postgres/ and its build, dist/postgres/, find it at the same place.
+const bootstrapFile = new URL("../../sql/bootstrap.sql", import.meta.url);
 
 /** Migration files as the Supabase CLI names them: `<version>_<name>.sql`, applied in file order. */
 const migrationName = /^(\d+)_(.+)\.sql$/;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Authorizer, TableInfo, VisibilityRequest } from "./authorization.ts";
 import { matchesAll } from "./filters.ts";
 import type { Change, Transaction, Tuple } from "./replication-feed.ts";
-import type { Binding, Channel } from "./session.ts";
+import type { Binding, Channel } from "./channel.ts";
 import { isExpired } from "./tokens.ts";
 import { toJsonValue } from "./values.ts";
 

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config.ts";
+import { fixtureConfig } from "../fixture.ts";
 import { adminClient, authFetch, backend, client, onlyEmbedded, PASSWORD, signedInClient } from "./support.ts";
 
 /** The project's config.toml, which `supabase start` reads too. */
-const project = readConfig();
+const project = fixtureConfig();
 const versioned = { "x-supabase-api-version": "2024-01-01" };
 
 describe("email addresses: GoTrue's format rule", () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Backend, startBackend } from "../../src/backend.ts";
-import { readConfig } from "../../src/config.ts";
+import { fixtureConfig } from "../fixture.ts";
 import { freePort } from "../../src/free-port.ts";
 import { backend, onlyEmbedded, PASSWORD, uniqueEmail } from "./support.ts";
 import { clientOf, startVariant } from "./variant.ts";
@@ -33,7 +33,7 @@ describe.skipIf(onlyEmbedded)("embedded: autoconfirm on (enable_confirmations = 
 
   it("keeps its keys across a restart with the same state folder", async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-keys-"));
-    const options = { databaseUrl: backend.databaseUrl, config: readConfig(), stateDir };
+    const options = { databaseUrl: backend.databaseUrl, config: fixtureConfig(), stateDir };
     const first = await startBackend({ ...options, apiPort: await freePort(), mailPort: await freePort() });
     await first.stop();
     const second = await startBackend({ ...options, apiPort: await freePort(), mailPort: await freePort() });

@@ -286,8 +286,8 @@ describe("mfa: challenge and verify", () => {
 
 describe("mfa: concurrent challenges and verifies of one factor", () => {
   // Every 6th code wrong stays below a limit of 5 wrong codes, so the right ones get through;
-  // every 2nd goes beyond it, so a hook that limits wrong codes (this project's) signs the user
-  // out while the other calls are under way.
+  // every 2nd goes beyond it, so a hook that limits wrong codes (an app's MFA verification attempt
+  // hook, when the backend has one) signs the user out while the other calls are under way.
   it.each([
     ["every 6th code wrong", 6],
     ["every 2nd code wrong", 2],

@@ -1,7 +1,7 @@
 import type { RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from "@supabase/supabase-js";
 import { backend, client, database } from "./support.ts";
 
-/** Seeded users (supabase/seed.sql); alice is a moderator. */
+/** The fixture's seeded users (tests/fixture/supabase/seed.sql); alice is a moderator. */
 export const users = {
   alice: { id: "a11ce000-0000-4000-8000-000000000001", email: "alice@example.com" },
   bob: { id: "b0b00000-0000-4000-8000-000000000002", email: "bob@example.com" },

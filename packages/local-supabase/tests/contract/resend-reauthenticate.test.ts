@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config.ts";
+import { fixtureConfig } from "../fixture.ts";
 import { parseDuration } from "../../src/auth/rate-limit.ts";
 import {
   adminClient,
@@ -16,7 +16,7 @@ import {
 } from "./support.ts";
 import { clientOf, startVariant } from "./variant.ts";
 
-const project = readConfig();
+const project = fixtureConfig();
 const versioned = { "x-supabase-api-version": "2024-01-01" };
 
 async function mailsTo(mailboxUrl: string, address: string) {

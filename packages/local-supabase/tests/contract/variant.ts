@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { type Backend, type BackendOptions, startBackend } from "../../src/backend.ts";
-import { readConfig, type SupabaseConfig } from "../../src/config.ts";
+import type { SupabaseConfig } from "../../src/config.ts";
 import { freePort } from "../../src/free-port.ts";
+import { fixtureConfig } from "../fixture.ts";
 import { backend } from "./support.ts";
 
 /**
@@ -16,7 +17,7 @@ export async function startVariant(
   change: (config: SupabaseConfig) => void,
   options: Pick<BackendOptions, "rateLimits" | "realtime"> = {},
 ) {
-  const config = structuredClone(readConfig());
+  const config = fixtureConfig();
   change(config);
   const stateDir = await mkdtemp(join(tmpdir(), "sss-contract-variant-"));
   const started = await startBackend({

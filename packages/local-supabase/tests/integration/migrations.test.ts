@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { projectPaths, readConfig } from "../../src/config.ts";
+import { readConfig } from "../../src/config.ts";
 import { prepareDatabase } from "../../src/postgres/migrate.ts";
 import { databaseUrl, type PostgresServiceOptions, resetPostgres, stopPostgres } from "../../src/postgres/service.ts";
 import { createTestDatabase } from "../../src/testing-vitest.ts";
 import { freePort } from "../../src/free-port.ts";
+import { fixturePaths } from "../fixture.ts";
 
-const paths = projectPaths();
+const paths = fixturePaths;
 
 /** Everything a migration can create, grants included, as text, to compare two databases. */
 async function fingerprint(url: string): Promise<string> {
@@ -94,7 +95,7 @@ describe("applying bootstrap, migrations and seed", () => {
     }
   });
 
-  it("honours [api] auto_expose_new_tables: true restores the old automatic grants, the app's tables keep their explicit ones", async () => {
+  it("honours [api] auto_expose_new_tables: true restores the old automatic grants, the migrations' tables keep their explicit ones", async () => {
     const exposed = await emptyDatabase();
     const template = await createTestDatabase();
     try {

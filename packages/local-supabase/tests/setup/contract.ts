@@ -1,6 +1,6 @@
-import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { startLocalSupabase } from "../../src/index.ts";
+import { FIXTURE_WORKDIR } from "../fixture.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -26,8 +26,8 @@ const external = {
 
 /**
  * Provides a backend for tests/contract: the one named by SUPABASE_CONTRACT_* env when all four
- * are set (e.g. `supabase start`), otherwise an ephemeral local Supabase of the project in the
- * working directory (its supabase/ folder), stopped again at teardown.
+ * are set (e.g. `supabase start` of tests/fixture, whose migrations and seed the suite needs),
+ * otherwise an ephemeral local Supabase of that fixture project, stopped again at teardown.
  */
 export default async function setup(project: TestProject) {
   if (external.url && external.publishableKey && external.secretKey && external.mailboxUrl) {
@@ -37,12 +37,10 @@ export default async function setup(project: TestProject) {
     project.provide("contractMailboxUrl", external.mailboxUrl.replace(/\/+$/, ""));
     project.provide("contractDatabaseUrl", process.env.SUPABASE_CONTRACT_DB_URL ?? "");
     project.provide("contractEmbedded", false);
-    if (process.env.SUPABASE_CONTRACT_DB_URL) await publishForPostgresChanges(process.env.SUPABASE_CONTRACT_DB_URL);
     return;
   }
 
-  const stack = await startLocalSupabase({ ephemeral: true, database: "contract" });
-  await publishForPostgresChanges(stack.dbUrl);
+  const stack = await startLocalSupabase({ ephemeral: true, database: "contract", workdir: FIXTURE_WORKDIR });
   project.provide("contractUrl", stack.apiUrl);
   project.provide("contractPublishableKey", stack.publishableKey);
   project.provide("contractSecretKey", stack.secretKey);
@@ -50,24 +48,4 @@ export default async function setup(project: TestProject) {
   project.provide("contractDatabaseUrl", stack.dbUrl);
   project.provide("contractEmbedded", true);
   return stack.stop;
-}
-
-/**
- * The Postgres Changes contract tests follow the project's `public.messages` (a table with RLS and
- * rows only two users may read, which is what per-subscriber authorization needs). The app itself
- * no longer publishes it (its ADR 0040), so the suite adds it to `supabase_realtime`, with the old
- * rows Postgres Changes sends for UPDATE, on the database it runs against.
- */
-async function publishForPostgresChanges(databaseUrl: string): Promise<void> {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
-  try {
-    await sql.begin(async (tx) => {
-      await tx`alter table public.messages replica identity full`;
-      const [published] = await tx`select 1 from pg_publication_tables
-        where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'messages'`;
-      if (!published) await tx`alter publication supabase_realtime add table public.messages`;
-    });
-  } finally {
-    await sql.end();
-  }
 }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config.ts";
+import { fixtureConfig } from "../fixture.ts";
 import { AuthApiError, renderError } from "../../src/auth/errors.ts";
 import { parseDuration } from "../../src/auth/rate-limit.ts";
 import { globToRegExp, isRedirectAllowed } from "../../src/auth/redirects.ts";
 
 const config = {
-  ...readConfig(),
+  ...fixtureConfig(),
   auth: {
-    ...readConfig().auth,
+    ...fixtureConfig().auth,
     site_url: "http://localhost:3000",
     additional_redirect_urls: ["https://*.example.com/callback", "https://app.example.org/**"],
   },

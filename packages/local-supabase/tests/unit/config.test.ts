@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config.ts";
+import { fixtureConfig } from "../fixture.ts";
 import { listMigrations } from "../../src/postgres/migrate.ts";
 
 describe("supabase/config.toml", () => {
   it("gives the embedded backend the CLI's ports and auth rules", () => {
-    const config = readConfig();
+    const config = fixtureConfig();
     expect(config.api.port).toBe(54321);
     expect(config.db.port).toBe(54322);
     expect(config.inbucket.port).toBe(54324);
@@ -19,7 +20,7 @@ describe("supabase/config.toml", () => {
   });
 
   it("reads [api] auto_expose_new_tables: off in config.toml, and off when absent, as for a project created today", async () => {
-    expect(readConfig().api.auto_expose_new_tables).toBe(false);
+    expect(fixtureConfig().api.auto_expose_new_tables).toBe(false);
     const dir = await mkdtemp(join(tmpdir(), "config-"));
     const base = '[db]\nport = 1\n[inbucket]\nport = 1\n[auth]\nsite_url = "http://localhost:3000"\n';
     await writeFile(join(dir, "absent.toml"), `[api]\nport = 1\n${base}`);
@@ -29,7 +30,7 @@ describe("supabase/config.toml", () => {
   });
 
   it("reads [auth.mfa]: TOTP on in config.toml, off when absent as in the CLI's template, 10 factors", async () => {
-    expect(readConfig().auth.mfa).toEqual({ max_enrolled_factors: 10, totp: { enroll_enabled: true, verify_enabled: true } });
+    expect(fixtureConfig().auth.mfa).toEqual({ max_enrolled_factors: 10, totp: { enroll_enabled: true, verify_enabled: true } });
     const dir = await mkdtemp(join(tmpdir(), "config-"));
     const base = '[api]\nport = 1\n[db]\nport = 1\n[inbucket]\nport = 1\n[auth]\nsite_url = "http://localhost:3000"\n';
     await writeFile(join(dir, "absent.toml"), base);
