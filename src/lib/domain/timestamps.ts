@@ -2,7 +2,7 @@
  * The app's one timestamp text: UTC, microseconds, fixed width, so string order is time order and
  * a keyset cursor round-trips Postgres' precision (a JS Date keeps milliseconds). The server
  * writes it with ISO_MICROS_SQL_FORMAT (src/server/db/fixed-sql.ts), the browser with
- * toIsoMicros; tests/integration/timestamps.test.ts runs both, and every to_char in the database's
+ * toIsoMicros; tests/integration/domain-rules.test.ts runs both, and every to_char in the database's
  * functions, in Postgres for the same instants.
  */
 
