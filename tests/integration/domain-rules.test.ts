@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
+import { AUTH_SERVER_METADATA_KEYS } from "~/lib/domain/claims";
 import { UUID_PATTERN } from "~/lib/domain/ids";
 import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import {
@@ -134,6 +135,19 @@ describe("domain rules in the migrated database", () => {
     // Every mention of app_metadata in a policy is one of the comparisons above.
     const mentions = rows.reduce((count, row) => count + row.expression.split("'app_metadata'").length - 1, 0);
     expect(mentions).toBe(checks.length);
+  });
+});
+
+describe("the auth server's own app_metadata keys in the database's functions", () => {
+  it("every list that names one of them names AUTH_SERVER_METADATA_KEYS, in the claims functions only", async () => {
+    const lists = (await functionSources()).flatMap(({ name, source }) =>
+      [...source.matchAll(/(?:\bin \(|\barray\[)('[^']*'(?:,\s*'[^']*')*)[)\]]/g)]
+        .map((match) => literals(match[1] ?? ""))
+        .filter((list) => list.some((literal) => (AUTH_SERVER_METADATA_KEYS as readonly string[]).includes(literal)))
+        .map((list) => ({ name, list })),
+    );
+    expect(lists.map(({ name }) => name).sort()).toEqual(["claims_are_stale", "claims_are_stale", "delete_claim", "set_claim"]);
+    for (const { name, list } of lists) expect(list, name).toEqual([...AUTH_SERVER_METADATA_KEYS]);
   });
 });
 
