@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { UUID_PATTERN } from "../../src/lib/domain/ids.ts";
 import { createConfirmedUser } from "../fixtures/admin.ts";
 import { AppClient } from "../fixtures/app-client.ts";
 import { flashOf } from "../fixtures/auth-flows.ts";
@@ -154,9 +155,9 @@ describe("hostile input against every server function and form action of the bui
   }
 
   function recordSend(form: FoundForm, fields: Record<string, string>, accepted: boolean): void {
-    // An id that is not a uuid cannot be stored (the column is a uuid): nothing to look up.
+    // An id that is not a uuid is refused before it reaches the database: nothing to look up.
     const id = fields.id ?? "";
-    if (!/sendMessage/.test(form.action) || !/^[0-9a-f-]{36}$/.test(id)) return;
+    if (!/sendMessage/.test(form.action) || !UUID_PATTERN.test(id)) return;
     // What went over the wire: form values are USV strings (a lone surrogate travels as U+FFFD).
     const body = new URLSearchParams({ body: fields.body ?? "" }).get("body") ?? "";
     sent.set(id, sent.get(id) ?? { body, accepted });

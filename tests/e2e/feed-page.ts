@@ -1,5 +1,6 @@
 import type { BrowserContext, Page, WebSocket } from "playwright-core";
 import { expect } from "vitest";
+import { UUID_PATTERN } from "../../src/lib/domain/ids.ts";
 
 /** Every wait in the feed suites is bounded by this (the brief: ≤ 15 s per wait). */
 export const WAIT_MS = 10_000;
@@ -74,7 +75,7 @@ export async function waitForMessageGone(page: Page, id: string): Promise<void> 
 export async function sendFromPage(page: Page, body: string, options: { announcement?: boolean } = {}): Promise<string> {
   const form = page.locator("form.send-form");
   const id = await form.locator('input[name="id"]').inputValue();
-  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  expect(id).toMatch(UUID_PATTERN);
   await form.locator('textarea[name="body"]').fill(body);
   if (options.announcement) await form.getByLabel("Post as an announcement").check();
   await form.getByRole("button", { name: "Send" }).click();

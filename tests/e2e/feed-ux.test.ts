@@ -1,5 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
+import { ISO_MICROS_SQL_FORMAT } from "../../src/lib/domain/timestamps.ts";
 import { createFeedUser, feedDatabase, feedOrder, type FeedUser, insertMessages, unique } from "../fixtures/feed-users.ts";
 import { describeInBrowser, useBrowser } from "./browser.ts";
 import { messageItem, openLiveFeed, shownIds, waitForMessage, waitUntil, WAIT_MS } from "./feed-page.ts";
@@ -188,7 +189,7 @@ describeInBrowser("the feed as a chat in a real browser", () => {
       const [old] = await sql<{ id: string; created_at: string }[]>`
         insert into public.messages (author_id, recipient_id, body, created_at)
         values (${other.id}, ${me.id}, ${unique("from three hours ago")}, now() - interval '3 hours 5 minutes')
-        returning id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at`;
+        returning id, to_char(created_at at time zone 'UTC', ${ISO_MICROS_SQL_FORMAT}) as created_at`;
       const [edited, removed] = await sql<{ id: string }[]>`
         insert into public.messages (author_id, recipient_id, body)
         values (${other.id}, ${me.id}, ${unique("to be edited")}), (${other.id}, ${me.id}, ${unique("to be removed")})

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@solidstart-supabase/local-supabase/testing";
+import { freePort } from "local-supabase/testing";
 import { type LocalApp, startLocalApp } from "../../scripts/local-env.ts";
 import { createDatabase, type Database } from "../../src/server/db/client.ts";
 import { declaredGrants } from "../../src/server/db/grants.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compareNewestFirst, type FeedMessage } from "~/lib/domain/messages";
-import { toIsoMicros } from "~/lib/domain/timestamps";
+import { ISO_MICROS_PATTERN, toIsoMicros } from "~/lib/domain/timestamps";
 
 describe("toIsoMicros", () => {
   it.each([
@@ -9,7 +9,13 @@ describe("toIsoMicros", () => {
     ["2024-05-01 12:00:00.000001+02:00", "2024-05-01T10:00:00.000001Z"],
     ["2024-05-01T10:00:00+0530", "2024-05-01T04:30:00.000000Z"],
     ["2024-05-01T10:00:00", "2024-05-01T10:00:00.000000Z"],
+    // to_jsonb's form, in a writer's zone whose offset has minutes and whose day is not UTC's.
+    ["2026-01-02T05:35:00.000001+05:45", "2026-01-01T23:50:00.000001Z"],
+    ["2025-12-31 21:00:00.25-03:30", "2026-01-01T00:30:00.250000Z"],
+    // A JavaScript ISO string (milliseconds).
+    ["2026-01-01T00:00:00.123Z", "2026-01-01T00:00:00.123000Z"],
   ])("%s -> %s", (input, expected) => {
+    expect(expected).toMatch(ISO_MICROS_PATTERN);
     expect(toIsoMicros(input)).toBe(expected);
   });
 

@@ -1,5 +1,5 @@
 import type { RealtimeChannel } from "@supabase/realtime-js";
-import { USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
+import { feedMessageOf, type MessageRecord, USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
 import { toIsoMicros } from "~/lib/domain/timestamps";
 import {
   DATABASE_EVENTS,
@@ -14,23 +14,14 @@ import { useRealtime } from "~/lib/realtime";
 import type { LiveFeedState } from "./live-feed";
 import { getRealtimeAccess, getSignalNames, getSignalTicket, getUsernames } from "./messages.api";
 
-/** A row of public.messages as the trigger broadcasts it (to_jsonb: snake_case, ISO timestamps). */
-interface MessageRow {
-  id: string;
-  author_id: string;
-  recipient_id: string | null;
-  is_announcement: boolean;
-  body: string;
-  created_at: string;
-  edited_at: string | null;
-  deleted_at: string | null;
-}
-
-/** The payload realtime.broadcast_changes sends: the new row, or for a DELETE the old one. */
+/**
+ * The payload realtime.broadcast_changes sends: the new row (none for a DELETE), and of the old
+ * row only its id (the trigger sends no earlier wording, ADR 0040).
+ */
 interface MessageChange {
   operation: "INSERT" | "UPDATE" | "DELETE";
-  record: MessageRow | null;
-  old_record: MessageRow | null;
+  record: MessageRecord | null;
+  old_record: Pick<MessageRecord, "id"> | null;
 }
 
 /** At most one typing event per this long while the user types. */
@@ -139,20 +130,7 @@ export function joinLiveChannel(
     if (!row?.id || !row.author_id || !row.created_at) return;
     if (change.operation === "INSERT" && row.author_id === feed.typing()) feed.setTyping(null);
     const [authorName, recipientName] = await Promise.all([nameOf(row.author_id), nameOf(row.recipient_id)]);
-    feed.merge([
-      {
-        id: row.id,
-        authorId: row.author_id,
-        authorName: authorName ?? "...",
-        recipientId: row.recipient_id,
-        recipientName,
-        isAnnouncement: row.is_announcement,
-        body: row.body,
-        createdAt: toIsoMicros(row.created_at),
-        editedAt: row.edited_at ? toIsoMicros(row.edited_at) : null,
-        deletedAt: row.deleted_at ? toIsoMicros(row.deleted_at) : null,
-      },
-    ]);
+    feed.merge([feedMessageOf(row, authorName ?? "...", recipientName)]);
   }
 
   // Changes are applied one after another in arrival (commit) order, even when one of them has

@@ -1,6 +1,12 @@
-/** The auth server may add provider/providers to a token without storing them. */
+/**
+ * The app_metadata keys the auth server owns: it may add them to a token without storing them, and
+ * no role change may set them (public.set_claim and public.delete_claim refuse them).
+ */
+export const AUTH_SERVER_METADATA_KEYS = ["provider", "providers"] as const;
+
 function withoutProviders(metadata: unknown): Record<string, unknown> {
-  const { provider: _provider, providers: _providers, ...rest } = (metadata ?? {}) as Record<string, unknown>;
+  const rest = { ...((metadata ?? {}) as Record<string, unknown>) };
+  for (const key of AUTH_SERVER_METADATA_KEYS) delete rest[key];
   return rest;
 }
 

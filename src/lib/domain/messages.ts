@@ -1,4 +1,14 @@
-/** A message as pages render it; timestamps are ISO strings so they cross the RPC boundary as is. */
+import { toIsoMicros } from "./timestamps";
+
+/*
+ * public.messages is defined once, in src/server/db/schema.ts. The two shapes the browser sees are
+ * written here, where client code may import them, and checked against that table: FeedMessage by
+ * the typed select list in src/server/messages/feed.ts, MessageRecord by
+ * tests/unit/message-row.test.ts (types) and tests/integration/db/live-row.test.ts (the trigger's
+ * real payload, decoded by feedMessageOf, equals the feed query's row).
+ */
+
+/** A message as pages render it; timestamps are ISO_MICROS_PATTERN text, so they cross the RPC boundary as is. */
 export interface FeedMessage {
   id: string;
   authorId: string;
@@ -11,6 +21,37 @@ export interface FeedMessage {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+}
+
+/**
+ * A row of public.messages as the database broadcasts it (to_jsonb: column names, timestamps in
+ * Postgres' JSON text in the writer's time zone).
+ */
+export interface MessageRecord {
+  id: string;
+  author_id: string;
+  recipient_id: string | null;
+  is_announcement: boolean;
+  body: string;
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+
+/** The FeedMessage a broadcast row stands for; the names come from elsewhere (the row has ids only). */
+export function feedMessageOf(record: MessageRecord, authorName: string, recipientName: string | null): FeedMessage {
+  return {
+    id: record.id,
+    authorId: record.author_id,
+    authorName,
+    recipientId: record.recipient_id,
+    recipientName,
+    isAnnouncement: record.is_announcement,
+    body: record.body,
+    createdAt: toIsoMicros(record.created_at),
+    editedAt: record.edited_at ? toIsoMicros(record.edited_at) : null,
+    deletedAt: record.deleted_at ? toIsoMicros(record.deleted_at) : null,
+  };
 }
 
 /** The fields that are null for most messages: a public one has no recipient, few are edited or deleted. */

@@ -11,7 +11,8 @@
  *   for an identity the server vouched for (a signal ticket), and never change a row on the page.
  *
  * The policies in src/server/db/schema.ts are built from the prefixes below, and the SQL triggers
- * spell the database topics the same way (checked by tests/integration/db/realtime-policies.test.ts).
+ * spell the database topics and events the same way (checked in the migrated database by
+ * tests/integration/domain-rules.test.ts and tests/integration/db/realtime-policies.test.ts).
  */
 
 declare const databaseTopic: unique symbol;

@@ -1,6 +1,20 @@
+/*
+ * The app's one timestamp text: UTC, microseconds, fixed width, so string order is time order and
+ * a keyset cursor round-trips Postgres' precision (a JS Date keeps milliseconds). The server
+ * writes it with ISO_MICROS_SQL_FORMAT (src/server/db/fixed-sql.ts), the browser with
+ * toIsoMicros; tests/integration/domain-rules.test.ts runs both, and every to_char in the database's
+ * functions, in Postgres for the same instants.
+ */
+
+/** What every timestamp the app sends looks like, and the only form it accepts back. */
+export const ISO_MICROS_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+/** Postgres' to_char pattern for the same text, applied to `<timestamptz> at time zone 'UTC'`. */
+export const ISO_MICROS_SQL_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
 /**
- * A timestamp as the server renders feed timestamps: UTC, microseconds, fixed width (so string
- * order is time order). Realtime delivers Postgres' own text form, e.g. `2024-05-01 10:00:00.5+02`.
+ * Any timestamp text as ISO_MICROS_PATTERN writes it: a JS ISO string, or Postgres' own text form
+ * as Realtime delivers it (e.g. `2024-05-01 10:00:00.5+02`, or to_jsonb's `...T10:00:00.5+02:00`).
  */
 export function toIsoMicros(value: string): string {
   const match = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(value.trim());

@@ -3,6 +3,7 @@ import { isAuthRetryableFetchError } from "@supabase/supabase-js";
 import { getRequestEvent } from "solid-js/web";
 import * as v from "valibot";
 import { setHeader } from "vinxi/http";
+import { UUID_PATTERN } from "~/lib/domain/ids";
 import { hasRole } from "~/lib/domain/roles";
 import { moderatorNeedsFactor } from "~/server/session/guards";
 import { afterSecondFactor, parseCodeForm, TotpCode, verifiedTotpFactors, verifyCode } from "~/server/auth/two-factor";
@@ -11,7 +12,7 @@ import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import { serviceUnavailable } from "~/server/http-errors";
 import { getSupabaseServerClient } from "~/server/session/supabase";
 
-const FactorForm = v.object({ factor_id: v.pipe(v.string("Choose a factor."), v.uuid("Choose a factor.")) });
+const FactorForm = v.object({ factor_id: v.pipe(v.string("Choose a factor."), v.regex(UUID_PATTERN, "Choose a factor.")) });
 const ConfirmForm = v.object({ factor_id: FactorForm.entries.factor_id, code: TotpCode });
 
 export const getSecurity = userQuery("getSecurity", async ({ claims }) => {

@@ -1,6 +1,8 @@
 import { getRequestEvent } from "solid-js/web";
 import * as v from "valibot";
 import type { VerifiedClaims } from "~/lib/domain/claims";
+import { UUID_PATTERN } from "~/lib/domain/ids";
+import { ISO_MICROS_PATTERN } from "~/lib/domain/timestamps";
 import type { AppRole } from "~/lib/domain/roles";
 import { requireRole, requireUser } from "~/server/session/guards";
 import { createDrizzleSupabaseClient } from "~/server/db/app-database";
@@ -112,16 +114,14 @@ export function userAction<T>(
   return userFunction(name, FormArgument, run, access);
 }
 
-const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
-
 /** A UTC timestamp as the feed writes them, for a real calendar date Postgres can store. */
 export const Timestamp = v.pipe(
   v.string("expected a timestamp string."),
-  v.regex(ISO_TIMESTAMP, "expected a UTC timestamp like 2026-01-31T12:00:00.000000Z."),
+  v.regex(ISO_MICROS_PATTERN, "expected a UTC timestamp like 2026-01-31T12:00:00.000000Z."),
   v.check((value) => {
     const time = Date.parse(value);
     return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === value.slice(0, 19) && value >= "1970";
   }, "expected a timestamp on a real date after 1970."),
 );
 
-export const Uuid = v.pipe(v.string("expected a uuid."), v.uuid("expected a uuid."));
+export const Uuid = v.pipe(v.string("expected a uuid."), v.regex(UUID_PATTERN, "expected a uuid."));

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import * as v from "valibot";
 import type { VerifiedClaims } from "~/lib/domain/claims";
+import { UUID_PATTERN } from "~/lib/domain/ids";
 import { MESSAGE_MAX_LENGTH } from "~/lib/domain/messages";
 import { hasRole } from "~/lib/domain/roles";
 import { USERNAME_PATTERN } from "~/lib/domain/username";
@@ -39,7 +40,7 @@ const Body = v.pipe(
   v.nonEmpty("Write a message."),
   v.maxLength(MESSAGE_MAX_LENGTH, `Keep it under ${MESSAGE_MAX_LENGTH} characters.`),
 );
-const MessageId = v.pipe(v.string(), v.uuid("That message cannot be sent: reload the page."));
+const MessageId = v.pipe(v.string(), v.regex(UUID_PATTERN, "That message cannot be sent: reload the page."));
 
 const SendForm = v.object({
   id: MessageId,

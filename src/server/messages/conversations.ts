@@ -1,4 +1,5 @@
 import { and, asc, ne, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import {
   type ConversationSummary,
   CONVERSATIONS_LISTED,
@@ -7,7 +8,8 @@ import {
   USER_SEARCH_RESULTS,
 } from "~/lib/domain/conversations";
 import type { RlsTransaction } from "~/server/db/client";
-import { profiles } from "~/server/db/schema";
+import { fixed, fromAs, isoMicros, nameOf } from "~/server/db/fixed-sql";
+import { conversationReads, messages, profiles } from "~/server/db/schema";
 
 interface SummaryRow extends Record<string, unknown> {
   partner_id: string;
@@ -19,35 +21,47 @@ interface SummaryRow extends Record<string, unknown> {
   unread: number;
 }
 
+const unread = alias(messages, "unread");
+const partner = alias(profiles, "partner");
+const marker = alias(conversationReads, "marker");
+const FROM = {
+  unread: fromAs(messages, unread),
+  partner: fromAs(profiles, partner),
+  marker: fromAs(conversationReads, marker),
+};
+const LAST_AT = fixed(isoMicros(sql<Date>`latest.created_at`));
+
 /**
  * The signed-in user's conversations, most recent first: the newest message with each partner and
  * how many of the partner's messages came after the user's read marker (ADR 0038). The explicit
  * `me` filters only let the indexes work; the messages policy alone decides what is readable.
  */
 export async function conversationSummaries(tx: RlsTransaction, me: string): Promise<ConversationSummary[]> {
+  // `direct` names its columns itself, so the statement below it reads only names it defined.
   const rows = await tx.execute<SummaryRow>(sql`
     with direct as (
-      select case when author_id = ${me} then recipient_id else author_id end as partner_id,
-             id, author_id, body, created_at, deleted_at
-        from public.messages
-       where recipient_id is not null and (author_id = ${me} or recipient_id = ${me})
+      select case when ${messages.authorId} = ${me} then ${messages.recipientId} else ${messages.authorId} end as partner_id,
+             ${messages.id} as id, ${messages.authorId} as author_id, ${messages.body} as body,
+             ${messages.createdAt} as created_at, ${messages.deletedAt} as deleted_at
+        from ${messages}
+       where ${messages.recipientId} is not null and (${messages.authorId} = ${me} or ${messages.recipientId} = ${me})
     ), latest as (
       select distinct on (partner_id) * from direct order by partner_id, created_at desc, id desc
     )
-    select latest.partner_id, partner.username as partner_name,
+    select latest.partner_id, ${partner.username} as partner_name,
            left(latest.body, ${PREVIEW_LENGTH}) as preview,
            latest.deleted_at is not null as removed,
            latest.author_id = ${me} as from_me,
-           to_char(latest.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_at,
+           ${LAST_AT} as last_at,
            (select count(*)::int from (
-              select 1 from public.messages unread
-               where unread.recipient_id = ${me} and unread.author_id = latest.partner_id
-                 and unread.deleted_at is null
-                 and unread.created_at > coalesce(marker.last_read_at, '-infinity')
+              select 1 from ${FROM.unread}
+               where ${unread.recipientId} = ${me} and ${unread.authorId} = latest.partner_id
+                 and ${unread.deletedAt} is null
+                 and ${unread.createdAt} > coalesce(${marker.lastReadAt}, '-infinity')
                limit ${UNREAD_COUNT_CAP + 1}) as capped) as unread
       from latest
-      join public.profiles partner on partner.id = latest.partner_id
-      left join public.conversation_reads marker on marker.user_id = ${me} and marker.partner_id = latest.partner_id
+      join ${FROM.partner} on ${partner.id} = latest.partner_id
+      left join ${FROM.marker} on ${marker.userId} = ${me} and ${marker.partnerId} = latest.partner_id
      order by latest.created_at desc, latest.id desc
      limit ${CONVERSATIONS_LISTED}`);
   return rows.map((row) => ({
@@ -68,10 +82,11 @@ export async function conversationSummaries(tx: RlsTransaction, me: string): Pro
  */
 export async function markConversationRead(tx: RlsTransaction, me: string, username: string): Promise<boolean> {
   const rows = await tx.execute(sql`
-    insert into public.conversation_reads as marker (partner_id)
-    select id from public.profiles where username = ${username} and id <> ${me}
-    on conflict (user_id, partner_id) do update set last_read_at = greatest(marker.last_read_at, excluded.last_read_at)
-    returning partner_id`);
+    insert into ${conversationReads} (${nameOf(conversationReads.partnerId)})
+    select ${profiles.id} from ${profiles} where ${profiles.username} = ${username} and ${profiles.id} <> ${me}
+    on conflict (${nameOf(conversationReads.userId)}, ${nameOf(conversationReads.partnerId)}) do update
+       set ${nameOf(conversationReads.lastReadAt)} = greatest(${conversationReads.lastReadAt}, excluded.${nameOf(conversationReads.lastReadAt)})
+    returning ${conversationReads.partnerId}`);
   return rows.length > 0;
 }
 

@@ -1,4 +1,5 @@
 import { eq, inArray, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import {
   CATCH_UP_MAX_MESSAGES,
   CONVERSATION_PAGE_SIZE,
@@ -6,31 +7,65 @@ import {
   type FeedCursor,
   type FeedMessage,
 } from "~/lib/domain/messages";
+import { toIsoMicros } from "~/lib/domain/timestamps";
 import type { RlsTransaction } from "~/server/db/client";
-import { profiles } from "~/server/db/schema";
+import { fixed, fromAs, isoMicros, orNull, valueOf } from "~/server/db/fixed-sql";
+import { messages, profiles } from "~/server/db/schema";
+
+const m = alias(messages, "m");
+const author = alias(profiles, "author");
+const recipient = alias(profiles, "recipient");
 
 /**
- * Timestamps as fixed-width UTC ISO strings with microseconds: the keyset cursor must round-trip
- * Postgres' precision exactly (a JS Date keeps milliseconds, and paging would skip or repeat
- * messages created within the same millisecond), and the strings sort like the timestamps.
+ * Where each field of a FeedMessage comes from. Typed by the tables: a column renamed, dropped or
+ * made nullable in schema.ts, or a field added to FeedMessage, fails `tsc` here.
  */
-const isoMicros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const FEED_MESSAGE = {
+  id: valueOf(m.id),
+  authorId: valueOf(m.authorId),
+  authorName: valueOf(author.username),
+  recipientId: valueOf(m.recipientId),
+  recipientName: orNull(valueOf(recipient.username)),
+  isAnnouncement: valueOf(m.isAnnouncement),
+  body: valueOf(m.body),
+  createdAt: isoMicros(m.createdAt),
+  editedAt: isoMicros(m.editedAt),
+  deletedAt: isoMicros(m.deletedAt),
+} satisfies { [K in keyof FeedMessage]-?: SQL<FeedMessage[K]> };
 
 /**
  * The select list and joins of every feed query as one fixed SQL text, columns named as
  * FeedMessage names them, so rows come back from postgres.js ready to send: composing and mapping
  * the same select with the query builder on every request was a large share of the feed page's
- * CPU (bench/README.md, T5). Table and column names are schema.ts's.
+ * CPU (bench/README.md, T5).
  */
-const SELECT_MESSAGES = sql.raw(`select m.id, m.author_id as "authorId", a.username as "authorName",
-         m.recipient_id as "recipientId", r.username as "recipientName", m.is_announcement as "isAnnouncement",
-         m.body, ${isoMicros("m.created_at")} as "createdAt", ${isoMicros("m.edited_at")} as "editedAt",
-         ${isoMicros("m.deleted_at")} as "deletedAt"
-    from public.messages m
-    join public.profiles a on a.id = m.author_id
-    left join public.profiles r on r.id = m.recipient_id`);
+const SELECT_MESSAGES = fixed(sql`select ${sql.join(
+  Object.entries(FEED_MESSAGE).map(([field, value]) => sql`${value} as ${sql.identifier(field)}`),
+  sql`, `,
+)}
+    from ${fromAs(messages, m)}
+    join ${fromAs(profiles, author)} on ${author.id} = ${m.authorId}
+    left join ${fromAs(profiles, recipient)} on ${recipient.id} = ${m.recipientId}`);
 
-const NEWEST_FIRST = sql.raw("order by m.created_at desc, m.id desc");
+/** The feed's order, (created_at, id): the index messages_created_at_id_idx, read backwards. */
+const KEY = fixed(sql`(${m.createdAt}, ${m.id})`);
+const NEWEST_FIRST = fixed(sql`order by ${m.createdAt} desc, ${m.id} desc`);
+const PUBLIC_ONLY = fixed(sql`${m.recipientId} is null`);
+const COLUMN = {
+  authorId: fixed(sql`${m.authorId}`),
+  recipientId: fixed(sql`${m.recipientId}`),
+  createdAt: fixed(sql`${m.createdAt}`),
+  editedAt: fixed(sql`${m.editedAt}`),
+  deletedAt: fixed(sql`${m.deletedAt}`),
+};
+
+/**
+ * created_at is the sending transaction's START time, so a message can commit after a newer one
+ * the client already shows, or after this snapshot was taken. The next catch-up therefore also
+ * takes every message created since 30 s before this one started (merging twice is harmless: by
+ * id); a send that stays uncommitted longer than that would still be missed.
+ */
+const SYNCED_AT = fixed(sql`select ${isoMicros(sql<Date>`now() - interval '30 seconds'`)} as synced_at`);
 
 async function selectMessages(tx: RlsTransaction, where: SQL, limit: number): Promise<FeedMessage[]> {
   const rows = await tx.execute<FeedMessage & Record<string, unknown>>(
@@ -42,11 +77,11 @@ async function selectMessages(tx: RlsTransaction, where: SQL, limit: number): Pr
 
 /** Strictly older than the cursor in (created_at, id) order: a row comparison uses the index. */
 function olderThan(cursor: FeedCursor) {
-  return sql`(m.created_at, m.id) < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
+  return sql`${KEY} < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
 }
 
 function newerThan(cursor: FeedCursor) {
-  return sql`(m.created_at, m.id) > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
+  return sql`${KEY} > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`;
 }
 
 export interface FeedPage {
@@ -57,11 +92,7 @@ export interface FeedPage {
 
 /** One page of the public feed (no direct messages), newest first. */
 export async function publicFeedPage(tx: RlsTransaction, before: FeedCursor | null): Promise<FeedPage> {
-  const rows = await selectMessages(
-    tx,
-    before ? sql`m.recipient_id is null and ${olderThan(before)}` : sql`m.recipient_id is null`,
-    FEED_PAGE_SIZE + 1,
-  );
+  const rows = await selectMessages(tx, before ? sql`${PUBLIC_ONLY} and ${olderThan(before)}` : PUBLIC_ONLY, FEED_PAGE_SIZE + 1);
   const page = rows.slice(0, FEED_PAGE_SIZE);
   const last = page.at(-1);
   return {
@@ -79,19 +110,13 @@ export async function changesSince(
   cursor: FeedCursor | null,
   changedSince: string | null,
 ): Promise<{ messages: FeedMessage[]; syncedAt: string }> {
-  // created_at is the sending transaction's START time, so a message can commit after a newer
-  // one the client already shows, or after this snapshot was taken. The next catch-up therefore
-  // also takes every message created since 30 s before this one started (merging twice is
-  // harmless: by id); a send that stays uncommitted longer than that would still be missed.
-  const [clock] = await tx.execute<{ synced_at: string }>(
-    sql`select to_char((now() - interval '30 seconds') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as synced_at`,
-  );
-  const syncedAt = clock?.synced_at ?? new Date(0).toISOString();
+  const [clock] = await tx.execute<{ synced_at: string }>(SYNCED_AT);
+  const syncedAt = clock?.synced_at ?? toIsoMicros(new Date(0).toISOString());
   const conditions = [
     cursor ? newerThan(cursor) : undefined,
-    changedSince ? sql`m.created_at > ${changedSince}::timestamptz` : undefined,
-    changedSince ? sql`m.edited_at > ${changedSince}::timestamptz` : undefined,
-    changedSince ? sql`m.deleted_at > ${changedSince}::timestamptz` : undefined,
+    changedSince ? sql`${COLUMN.createdAt} > ${changedSince}::timestamptz` : undefined,
+    changedSince ? sql`${COLUMN.editedAt} > ${changedSince}::timestamptz` : undefined,
+    changedSince ? sql`${COLUMN.deletedAt} > ${changedSince}::timestamptz` : undefined,
   ].filter((condition) => condition !== undefined);
   if (conditions.length === 0) return { messages: [], syncedAt };
   const rows = await selectMessages(tx, sql`(${sql.join(conditions, sql` or `)})`, CATCH_UP_MAX_MESSAGES);
@@ -102,7 +127,7 @@ export async function changesSince(
 export async function conversation(tx: RlsTransaction, me: string, otherId: string): Promise<FeedMessage[]> {
   return selectMessages(
     tx,
-    sql`((m.author_id = ${me} and m.recipient_id = ${otherId}) or (m.author_id = ${otherId} and m.recipient_id = ${me}))`,
+    sql`((${COLUMN.authorId} = ${me} and ${COLUMN.recipientId} = ${otherId}) or (${COLUMN.authorId} = ${otherId} and ${COLUMN.recipientId} = ${me}))`,
     CONVERSATION_PAGE_SIZE,
   );
 }

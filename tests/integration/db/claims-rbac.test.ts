@@ -203,7 +203,7 @@ describe("public.app_metadata_version (what lets the middleware skip per-user lo
       expect(await pgFailure(scalar(claims, sql`select version as value from public.app_metadata_version`))).toMatchObject({
         code: "42501",
       });
-      expect(await pgFailure(scalar(claims, sql`select public.bump_app_metadata_version() as value`))).toMatchObject({
+      expect(await pgFailure(scalar(claims, sql`select public.bump_version() as value`))).toMatchObject({
         code: "42501",
       });
     }

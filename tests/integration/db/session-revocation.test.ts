@@ -69,7 +69,7 @@ describe("public.session_revocation_version (what lets the middleware skip per-s
       for (const query of [
         sql`update public.session_revocation_version set version = version + 1 returning version as value`,
         sql`select version as value from public.session_revocation_version`,
-        sql`select public.bump_session_revocation_version() as value`,
+        sql`select public.bump_version() as value`,
         sql`select count(*) as value from auth.sessions`,
       ]) {
         expect(await pgFailure(scalar(claims, query))).toMatchObject({ code: "42501" });
