@@ -9,7 +9,7 @@ const index = readFileSync(path.join(folder, "README.md"), "utf8");
 function retiredNumbers(): string[] {
   const section = index.split("## Retired numbers")[1] ?? "";
   const paragraph = section.split(/\n\n/).find((part) => part.trim()) ?? "";
-  const sentence = paragraph.split(" were taken")[0];
+  const sentence = paragraph.split(" were taken")[0] ?? "";
   return sentence.split(/,| and /).flatMap((part) => {
     const range = /(\d{4}) to (\d{4})/.exec(part);
     if (!range) return /\d{4}/.exec(part) ?? [];
@@ -24,13 +24,12 @@ describe("the ADR index (docs/decisions/README.md)", () => {
 
   it("lists every record in the folder, with its title, and links only to records that exist", () => {
     for (const name of records) {
-      const title = readFileSync(path.join(folder, name), "utf8")
-        .split("\n")[0]
-        .replace(/^# \d{4}: /, "");
+      const heading = readFileSync(path.join(folder, name), "utf8").split("\n")[0] ?? "";
+      const title = heading.replace(/^# \d{4}: /, "");
       expect(index, name).toContain(`| [${name.slice(0, 4)}](${name}) | ${title} |`);
     }
     const linked = [...index.matchAll(/\]\((\d{4}-[^)]+\.md)\)/g)]
-      .map((match) => match[1])
+      .map((match) => match[1] ?? "")
       .filter((name) => !name.startsWith("0000"));
     expect(linked.sort()).toEqual([...records].sort());
   });
