@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { setHeader } from "vinxi/http";
 import { hasRole } from "~/lib/domain/roles";
 import { moderatorNeedsFactor } from "~/server/auth/guards";
-import { afterSecondFactor, parseCodeForm, TotpCode, verifiedTotpFactors, verifyCode } from "~/server/auth/two-factor";
+import { afterSecondFactor, parseCodeForm, TotpCode, verifiedTotpFactors, verifyCode } from "~/server/auth/totp";
 import { userAction, userQuery } from "~/server/boundary/server-function";
 import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import { serviceUnavailable } from "~/server/http-errors";
