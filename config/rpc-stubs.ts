@@ -201,12 +201,11 @@ function apiFile(domain: Domain): string {
 }
 
 function preloadFile(domain: Domain): string {
-  const queries = domain.endpoints.filter((endpoint) => endpoint.kind === "query").map((endpoint) => endpoint.name);
+  const queries = domain.endpoints.filter((endpoint) => endpoint.kind === "query").map((endpoint) => `"${endpoint.name}"`);
   return [
     [
       header(domain, [`The route preloads of ${domain.name}.api.ts's queries; routes reach them through that file.`]),
-      'import { preloadAfterImport } from "~/lib/route-preload";',
-      `import type { ${queries.join(", ")} } from "./${domain.name}.api";`,
+      'import { preloadsOf } from "~/lib/route-preload";',
     ].join("\n"),
     [
       "/**",
@@ -215,12 +214,9 @@ function preloadFile(domain: Domain): string {
       " * the route table, which every page loads, does not carry them. The arguments are read when it is",
       " * called, before the import: by the time that resolves the location may be another page's.",
       " */",
-      "export const preload = {",
-      ...queries.map(
-        (name) =>
-          `  ${name}: (...args: Parameters<typeof ${name}>) => preloadAfterImport(import("./${domain.name}.api"), (api) => api.${name}(...args)),`,
-      ),
-      "};",
+      // Pure: a feature whose api file every page loads anyway (auth) needs no lazy preload, and an
+      // unused one must not materialize that file's whole namespace in the route table's chunk.
+      `export const preload = /* @__PURE__ */ preloadsOf(() => import("./${domain.name}.api"), [${queries.join(", ")}]);`,
     ].join("\n"),
   ].join("\n\n");
 }

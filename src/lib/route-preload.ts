@@ -15,3 +15,22 @@
 export function preloadAfterImport<Api>(stubs: Promise<Api>, load: (api: Api) => unknown): void {
   stubs.then(load).catch(() => undefined);
 }
+
+type Preload<F> = F extends (...args: infer A) => unknown ? (...args: A) => void : never;
+
+/**
+ * One preload per query `name` of a feature's api file: `preload.name(...args)` runs
+ * preloadAfterImport on the lazily imported stubs. What the generated `<domain>.preload.ts` files
+ * make (ADR 0049).
+ */
+export function preloadsOf<Api, Name extends keyof Api & string>(
+  stubs: () => Promise<Api>,
+  names: Name[],
+): { [K in Name]: Preload<Api[K]> } {
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      (...args: unknown[]) => preloadAfterImport(stubs(), (api) => (api[name] as (...args: unknown[]) => unknown)(...args)),
+    ]),
+  ) as { [K in Name]: Preload<Api[K]> };
+}

@@ -3,12 +3,12 @@ import { CodeField } from "~/features/account/code-field";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { FormError } from "~/features/auth/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
-import { getSecondFactorPage, preload, verifySignInCode } from "~/features/auth/auth.api";
+import { getSecondFactorPage, verifySignInCode } from "~/features/auth/auth.api";
 
 const nextOf = (params: { next?: string | string[] }) => (typeof params.next === "string" ? params.next : "/");
 
 export const route = {
-  preload: ({ location }) => preload.getSecondFactorPage(new URLSearchParams(location.search).get("next") ?? "/"),
+  preload: ({ location }) => getSecondFactorPage(new URLSearchParams(location.search).get("next") ?? "/"),
 } satisfies RouteDefinition;
 
 /** After the password (or a link, or a provider): the code from the authenticator app. */

@@ -2,8 +2,7 @@
 // `npm run rpc:generate` writes it, `npm run dev` and `npm run build` regenerate it, and `npm test`
 // fails when it is stale (ADR 0049).
 // The route preloads of auth.api.ts's queries; routes reach them through that file.
-import { preloadAfterImport } from "~/lib/route-preload";
-import type { getCurrentUser, getAuthOptions, getProtectedPage, getSecondFactorPage } from "./auth.api";
+import { preloadsOf } from "~/lib/route-preload";
 
 /**
  * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome (see
@@ -11,13 +10,7 @@ import type { getCurrentUser, getAuthOptions, getProtectedPage, getSecondFactorP
  * the route table, which every page loads, does not carry them. The arguments are read when it is
  * called, before the import: by the time that resolves the location may be another page's.
  */
-export const preload = {
-  getCurrentUser: (...args: Parameters<typeof getCurrentUser>) =>
-    preloadAfterImport(import("./auth.api"), (api) => api.getCurrentUser(...args)),
-  getAuthOptions: (...args: Parameters<typeof getAuthOptions>) =>
-    preloadAfterImport(import("./auth.api"), (api) => api.getAuthOptions(...args)),
-  getProtectedPage: (...args: Parameters<typeof getProtectedPage>) =>
-    preloadAfterImport(import("./auth.api"), (api) => api.getProtectedPage(...args)),
-  getSecondFactorPage: (...args: Parameters<typeof getSecondFactorPage>) =>
-    preloadAfterImport(import("./auth.api"), (api) => api.getSecondFactorPage(...args)),
-};
+export const preload = /* @__PURE__ */ preloadsOf(
+  () => import("./auth.api"),
+  ["getCurrentUser", "getAuthOptions", "getProtectedPage", "getSecondFactorPage"],
+);

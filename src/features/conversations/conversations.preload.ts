@@ -2,8 +2,7 @@
 // `npm run rpc:generate` writes it, `npm run dev` and `npm run build` regenerate it, and `npm test`
 // fails when it is stale (ADR 0049).
 // The route preloads of conversations.api.ts's queries; routes reach them through that file.
-import { preloadAfterImport } from "~/lib/route-preload";
-import type { getConversationList, searchUsers } from "./conversations.api";
+import { preloadsOf } from "~/lib/route-preload";
 
 /**
  * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome (see
@@ -11,9 +10,4 @@ import type { getConversationList, searchUsers } from "./conversations.api";
  * the route table, which every page loads, does not carry them. The arguments are read when it is
  * called, before the import: by the time that resolves the location may be another page's.
  */
-export const preload = {
-  getConversationList: (...args: Parameters<typeof getConversationList>) =>
-    preloadAfterImport(import("./conversations.api"), (api) => api.getConversationList(...args)),
-  searchUsers: (...args: Parameters<typeof searchUsers>) =>
-    preloadAfterImport(import("./conversations.api"), (api) => api.searchUsers(...args)),
-};
+export const preload = /* @__PURE__ */ preloadsOf(() => import("./conversations.api"), ["getConversationList", "searchUsers"]);

@@ -2,8 +2,7 @@
 // `npm run rpc:generate` writes it, `npm run dev` and `npm run build` regenerate it, and `npm test`
 // fails when it is stale (ADR 0049).
 // The route preloads of home.api.ts's queries; routes reach them through that file.
-import { preloadAfterImport } from "~/lib/route-preload";
-import type { getLocalBackend } from "./home.api";
+import { preloadsOf } from "~/lib/route-preload";
 
 /**
  * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome (see
@@ -11,7 +10,4 @@ import type { getLocalBackend } from "./home.api";
  * the route table, which every page loads, does not carry them. The arguments are read when it is
  * called, before the import: by the time that resolves the location may be another page's.
  */
-export const preload = {
-  getLocalBackend: (...args: Parameters<typeof getLocalBackend>) =>
-    preloadAfterImport(import("./home.api"), (api) => api.getLocalBackend(...args)),
-};
+export const preload = /* @__PURE__ */ preloadsOf(() => import("./home.api"), ["getLocalBackend"]);

@@ -2,8 +2,7 @@
 // `npm run rpc:generate` writes it, `npm run dev` and `npm run build` regenerate it, and `npm test`
 // fails when it is stale (ADR 0049).
 // The route preloads of messages.api.ts's queries; routes reach them through that file.
-import { preloadAfterImport } from "~/lib/route-preload";
-import type { getFeed, getConversation, getModerationQueue } from "./messages.api";
+import { preloadsOf } from "~/lib/route-preload";
 
 /**
  * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome (see
@@ -11,10 +10,7 @@ import type { getFeed, getConversation, getModerationQueue } from "./messages.ap
  * the route table, which every page loads, does not carry them. The arguments are read when it is
  * called, before the import: by the time that resolves the location may be another page's.
  */
-export const preload = {
-  getFeed: (...args: Parameters<typeof getFeed>) => preloadAfterImport(import("./messages.api"), (api) => api.getFeed(...args)),
-  getConversation: (...args: Parameters<typeof getConversation>) =>
-    preloadAfterImport(import("./messages.api"), (api) => api.getConversation(...args)),
-  getModerationQueue: (...args: Parameters<typeof getModerationQueue>) =>
-    preloadAfterImport(import("./messages.api"), (api) => api.getModerationQueue(...args)),
-};
+export const preload = /* @__PURE__ */ preloadsOf(
+  () => import("./messages.api"),
+  ["getFeed", "getConversation", "getModerationQueue"],
+);
