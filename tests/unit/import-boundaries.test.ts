@@ -91,6 +91,11 @@ const allowed: [file: string, code: string][] = [
     'import type { Database } from "~/server/db/client";\nexport type D = Database;\nexport async function f() {\n  "use server";\n  return (await import("~/server/messages/loaders")).conversations();\n}\n',
   ],
   [
+    // The generated stubs' form (ADR 0049): the server module's types, its code only inside the body.
+    "src/features/messages/example.api.ts",
+    'import type * as Loaders from "~/server/messages/loaders";\nexport async function getFeed(...args: Parameters<typeof Loaders.getFeed>) {\n  "use server";\n  return (await import("~/server/messages/loaders")).getFeed(...args);\n}\n',
+  ],
+  [
     "src/server/messages/example.ts",
     'import { FEED_PAGE_SIZE } from "~/lib/domain/messages";\nexport const n = FEED_PAGE_SIZE;\n',
   ],
