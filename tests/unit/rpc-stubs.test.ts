@@ -67,9 +67,9 @@ describe("the stubs of a domain's server functions", () => {
     // A module without a wrapper is not an RPC module: nothing of it reaches the stubs.
     expect(api).not.toContain("helper");
     const preload = read("src/features/bookmarks/bookmarks.preload.ts");
-    expect(preload).toContain('import type * as Api from "./bookmarks.api";');
-    expect(preload).toContain("getBookmarks: (...args: Parameters<typeof Api.getBookmarks>) =>");
-    expect(preload).toContain('preloadAfterImport(import("./bookmarks.api"), (api) => api.getBookmarks(...args))');
+    expect(preload).toContain(
+      'export const preload = /* @__PURE__ */ preloadsOf(() => import("./bookmarks.api"), ["getBookmarks"]);',
+    );
     expect(preload).not.toMatch(/addBookmark|countBookmarks/);
   });
 
