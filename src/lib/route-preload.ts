@@ -12,7 +12,7 @@
  * `Response` included. Returned as is, a refused load was an uncaught error in the browser's
  * console and an unhandled rejection on the server, which ends `vinxi dev`.
  */
-export function preloadAfterImport<Api>(stubs: Promise<Api>, load: (api: Api) => unknown): void {
+function preloadAfterImport<Api>(stubs: Promise<Api>, load: (api: Api) => unknown): void {
   stubs.then(load).catch(() => undefined);
 }
 
