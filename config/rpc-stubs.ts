@@ -209,10 +209,11 @@ function preloadFile(domain: Domain): string {
     ].join("\n"),
     [
       "/**",
-      " * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome (see",
-      " * preloadAfterImport). The stubs are imported when it runs, so a route names its api file once and",
-      " * the route table, which every page loads, does not carry them. The arguments are read when it is",
-      " * called, before the import: by the time that resolves the location may be another page's.",
+      " * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome",
+      " * (src/lib/route-preload.ts). The stubs are imported when it runs, so a route names its api file",
+      " * once and the route table, which every page loads, does not carry them. The arguments are read",
+      " * when it is called, before the import: by the time that resolves the location may be another",
+      " * page's.",
       " */",
       // Pure: a feature whose api file every page loads anyway (auth) needs no lazy preload, and an
       // unused one must not materialize that file's whole namespace in the route table's chunk.

@@ -5,10 +5,11 @@
 import { preloadsOf } from "~/lib/route-preload";
 
 /**
- * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome (see
- * preloadAfterImport). The stubs are imported when it runs, so a route names its api file once and
- * the route table, which every page loads, does not carry them. The arguments are read when it is
- * called, before the import: by the time that resolves the location may be another page's.
+ * `preload.name(...args)` in a `route.preload` starts the query `name` and drops its outcome
+ * (src/lib/route-preload.ts). The stubs are imported when it runs, so a route names its api file
+ * once and the route table, which every page loads, does not carry them. The arguments are read
+ * when it is called, before the import: by the time that resolves the location may be another
+ * page's.
  */
 export const preload = /* @__PURE__ */ preloadsOf(
   () => import("./auth.api"),
