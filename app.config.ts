@@ -3,6 +3,7 @@ import { rootRelativeBuildPaths } from "./config/build-paths";
 import { devDependencies, devFileAccess, devStyleNonce, keepDevServerAlive } from "./config/dev-server";
 import { FIXED_HEADERS, STATIC_FILE_POLICY } from "./src/server/security/fixed-headers";
 import { trimBrowserRuntime, clientChunks, lazyServerFunctionSerialization } from "./config/client-bundle";
+import { rpcStubs, rpcStubsWithoutSideEffects } from "./config/rpc-stubs";
 
 /**
  * The dev server's hot-reload sockets (one per router, on ports of their own) listen where the
@@ -30,6 +31,10 @@ const app = defineConfig({
       ? {
           optimizeDeps: devDependencies,
           plugins: [
+            // The RPC stubs are generated before any router builds or serves (ADR 0049); this one
+            // router also regenerates them when a server module changes in `vinxi dev`.
+            rpcStubs({ watch: true }),
+            rpcStubsWithoutSideEffects(),
             lazyServerFunctionSerialization(),
             trimBrowserRuntime(),
             rootRelativeBuildPaths({ client: true }),
@@ -38,7 +43,10 @@ const app = defineConfig({
           build: { rollupOptions: { output: { manualChunks: clientChunks } } },
           server: { ...devServerSockets, fs: devFileAccess },
         }
-      : { plugins: [rootRelativeBuildPaths({ client: false }), devStyleNonce()], server: devServerSockets },
+      : {
+          plugins: [rpcStubs({ watch: false }), rootRelativeBuildPaths({ client: false }), devStyleNonce()],
+          server: devServerSockets,
+        },
 });
 
 // Only `vinxi dev` starts this hook, in the process that serves the app (ADR 0047).

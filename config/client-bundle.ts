@@ -48,6 +48,13 @@ export function clientChunks(id: string): string | undefined {
   if (path.includes("/node_modules/@solidjs/start/dist/runtime/serialization")) return undefined;
   if (/\/node_modules\/(solid-js|@solidjs\/router|@solidjs\/start)\//.test(path)) return "framework";
   if (/\/src\/(components\/|features\/auth\/auth\.api\.ts)/.test(path)) return "framework";
+  // Every route's preload reaches its feature's generated preload object, so those ride with the
+  // route table. The api file the preload imports when it runs must stay out of the route table's
+  // chunk (Rollup would pull it in as a static dependency of the route exports, stubs and all): a
+  // chunk of its own, loaded by the pages that use it (ADR 0049).
+  if (/\/src\/features\/[^/]+\/[^/]+\.preload\.ts$/.test(path)) return "framework";
+  const api = /\/src\/features\/[^/]+\/([^/]+\.api)\.ts$/.exec(path);
+  if (api) return api[1];
   return undefined;
 }
 

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
  * process on one core, so on two cores they take about as long as the slowest pair. Each one's
  * output is printed whole when it ends, in this order; the run fails if any of them fails.
  */
-const CHECKS = ["typecheck", "lint", "deps:check", "format:check", "db:check", "db:grants:check"];
+const CHECKS = ["typecheck", "lint", "deps:check", "format:check", "db:check", "db:grants:check", "rpc:check"];
 
 function run(script: string): Promise<{ script: string; code: number; output: string; seconds: number }> {
   const started = Date.now();

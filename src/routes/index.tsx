@@ -2,11 +2,10 @@ import { A, createAsync, type RouteDefinition } from "@solidjs/router";
 import { For, Show } from "solid-js";
 import { Title } from "~/components/page-title";
 import { getCurrentUser } from "~/features/auth/auth.api";
-import { getLocalBackend } from "~/features/home/home.api";
-import { preloadAfterImport } from "~/lib/route-preload";
+import { getLocalBackend, preload } from "~/features/home/home.api";
 
 export const route = {
-  preload: () => preloadAfterImport(import("~/features/home/home.api"), (api) => api.getLocalBackend()),
+  preload: () => preload.getLocalBackend(),
 } satisfies RouteDefinition;
 
 const features = [

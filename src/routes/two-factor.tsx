@@ -3,17 +3,12 @@ import { CodeField } from "~/features/account/code-field";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { SubmissionError } from "~/components/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
-import { getSecondFactorPage, verifySignInCode } from "~/features/auth/two-factor.api";
-import { preloadAfterImport } from "~/lib/route-preload";
+import { getSecondFactorPage, verifySignInCode } from "~/features/auth/auth.api";
 
 const nextOf = (params: { next?: string | string[] }) => (typeof params.next === "string" ? params.next : "/");
 
 export const route = {
-  // `next` is read before the import: by the time it resolves, location may be another page's.
-  preload: ({ location }) => {
-    const next = new URLSearchParams(location.search).get("next") ?? "/";
-    preloadAfterImport(import("~/features/auth/two-factor.api"), (api) => api.getSecondFactorPage(next));
-  },
+  preload: ({ location }) => getSecondFactorPage(new URLSearchParams(location.search).get("next") ?? "/"),
 } satisfies RouteDefinition;
 
 /** After the password (or a link, or a provider): the code from the authenticator app. */

@@ -116,6 +116,16 @@ describe("what a page loads up front (the client build's manifest)", () => {
     expect(lazy.some((key) => text(manifest[key]?.file ?? "").includes(SEROVAL))).toBe(true);
   });
 
+  it("a page loads its own features' RPC stubs up front, no other's (route preloads import theirs when they run)", () => {
+    const stubs = (feature: string) => manifest[`src/features/${feature}/${feature}.api.ts`]?.file ?? `${feature}.api`;
+    expect(upFront("(signed-in)/messages/index.tsx")).toContain(stubs("messages"));
+    for (const route of ["index.tsx", "login.tsx", "(signed-in)/protected.tsx"]) {
+      for (const feature of ["messages", "account", "conversations"]) {
+        expect(upFront(route), `${route}: ${feature}.api`).not.toContain(stubs(feature));
+      }
+    }
+  });
+
   it("the browser's runtime leaves out what only the server uses: the API route matcher, build imports, file paths, pathe", () => {
     const files = upFront("index.tsx");
     // radix3's router state (property names survive minification), vinxi's build-time route

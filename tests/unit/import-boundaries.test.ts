@@ -186,6 +186,11 @@ const allowed: [file: string, code: string][] = [
     'import type { Database } from "~/server/db/client";\nexport type D = Database;\nexport async function f() {\n  "use server";\n  return (await import("~/server/messages/loaders")).getFeed();\n}\n',
   ],
   [
+    // The generated stubs' form (ADR 0049): the server module's types, its code only inside the body.
+    "src/features/messages/example.api.ts",
+    'import type * as Loaders from "~/server/messages/loaders";\nexport async function getFeed(...args: Parameters<typeof Loaders.getFeed>) {\n  "use server";\n  return (await import("~/server/messages/loaders")).getFeed(...args);\n}\n',
+  ],
+  [
     "src/server/messages/example.ts",
     'import { FEED_PAGE_SIZE } from "~/lib/domain/messages";\nexport const n = FEED_PAGE_SIZE;\n',
   ],
@@ -310,6 +315,20 @@ describe("dependency graph (.dependency-cruiser.mjs)", () => {
         "src/lib/b.ts": 'import type { A } from "./a";\nexport interface B { a: A }\n',
       }),
     ).toEqual([]);
+  });
+
+  it("lets a feature's generated preload load its api file lazily, and nothing else close a loop through it", async () => {
+    const preloadLoop = {
+      "src/features/notes/notes.api.ts": 'export { preload } from "./notes.preload";\nexport const getNotes = () => 1;\n',
+      "src/features/notes/notes.preload.ts": 'export const preload = { getNotes: () => import("./notes.api") };\n',
+    };
+    expect(await broken("preload-loop", preloadLoop)).toEqual([]);
+    expect(
+      await broken("preload-static-loop", {
+        ...preloadLoop,
+        "src/features/notes/notes.preload.ts": 'import { getNotes } from "./notes.api";\nexport const preload = { getNotes };\n',
+      }),
+    ).toEqual(["no-circular-through-preload"]);
   });
 
   it("refuses an import it cannot follow, which would hide what lies behind it", async () => {

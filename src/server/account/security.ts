@@ -6,7 +6,7 @@ import { setHeader } from "vinxi/http";
 import { UUID_PATTERN } from "~/lib/domain/ids";
 import { hasRole } from "~/lib/domain/roles";
 import { moderatorNeedsFactor } from "~/server/session/guards";
-import { afterSecondFactor, parseCodeForm, TotpCode, verifiedTotpFactors, verifyCode } from "~/server/auth/two-factor";
+import { afterSecondFactor, parseCodeForm, TotpCode, verifiedTotpFactors, verifyCode } from "~/server/auth/totp";
 import { userAction, userQuery } from "~/server/boundary/server-function";
 import { FormError, GENERIC_FAILURE, parseForm } from "~/server/forms";
 import { serviceUnavailable } from "~/server/http-errors";

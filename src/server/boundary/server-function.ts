@@ -35,19 +35,31 @@ async function withPublicErrors<T>(name: string, run: () => T | Promise<T>): Pro
   }
 }
 
+/** A server function's arguments: a valibot tuple, checked before its body runs. */
+type Args = v.GenericSchema<unknown[], unknown[]>;
+/** What a server function's body gets, after the check. */
+type Run<TArgs extends Args, T> = (...args: v.InferOutput<TArgs>) => T | Promise<T>;
+
 /**
- * The one way to build what a `"use server"` function in a feature's *.api.ts runs: its arguments
- * arrive from anyone as decoded JSON, so they are checked against `args` (a valibot tuple) before
- * `run` sees them, and a wrong shape is a 400 that says what was expected instead of a TypeError
- * with a stack. Whatever `run` throws goes through withPublicErrors. The request itself (body size,
- * encoding, Referer) was checked by the middleware (server-function-request.ts).
+ * A server function as its RPC stub calls it: typed by what the browser may send (the tuple's
+ * input), though at run time it takes anything and checks it first.
  */
-export function serverFunction<TArgs extends v.GenericSchema<unknown, unknown[]>, T>(
-  name: string,
-  args: TArgs,
-  run: (...args: v.InferOutput<TArgs>) => T | Promise<T>,
-): (...args: unknown[]) => Promise<T> {
-  return (...received) =>
+export type ServerFunction<TArgs extends Args, T> = (...args: v.InferInput<TArgs>) => Promise<T>;
+
+const NoArguments = v.tuple([]);
+const FormArgument = v.tuple([v.instance(FormData, "expected the fields of its form (FormData).")]);
+type NoArguments = typeof NoArguments;
+type FormArgument = typeof FormArgument;
+
+/**
+ * What every guarded function runs: its arguments arrive from anyone as decoded JSON, so they are
+ * checked against `args` before `run` sees them, and a wrong shape is a 400 that says what was
+ * expected instead of a TypeError with a stack. Whatever `run` throws goes through
+ * withPublicErrors. The request itself (body size, encoding, Referer) was checked by the
+ * middleware (server-function-request.ts).
+ */
+function guarded<TArgs extends Args, T>(name: string, args: TArgs, run: Run<TArgs, T>): ServerFunction<TArgs, T> {
+  return (...received: unknown[]) =>
     withPublicErrors(name, () => {
       const parsed = v.safeParse(args, received);
       if (!parsed.success) {
@@ -59,17 +71,33 @@ export function serverFunction<TArgs extends v.GenericSchema<unknown, unknown[]>
     });
 }
 
-const NoArguments = v.tuple([]);
-const FormArgument = v.tuple([v.instance(FormData, "expected the fields of its form (FormData).")]);
+/*
+ * The exports of an RPC module (src/server/<domain>/*.ts, ADR 0049) are built only by the six
+ * functions below, and the one used says what its stub in src/features/<domain>/<domain>.api.ts
+ * is (config/rpc-stubs.ts reads it from the source): a *Query is a cached `query()` keyed by its
+ * name, which pages load and route preloads warm; a *Action is a form's `action()`, whose one
+ * argument is the submitted form; a *Function is a plain server function that page code calls
+ * and awaits. `server*` runs for anyone, `user*` only for a signed-in user (with `access.role`).
+ * `name` is the export's own name: it is the stub's, the query's key and the log's.
+ */
 
-/** A server function that takes nothing (a loader). */
-export function serverQuery<T>(name: string, run: () => T | Promise<T>): () => Promise<T> {
-  return serverFunction(name, NoArguments, run);
+/** A plain server function anyone may call. */
+export function serverFunction<T>(name: string, run: Run<NoArguments, T>): ServerFunction<NoArguments, T>;
+export function serverFunction<TArgs extends Args, T>(name: string, args: TArgs, run: Run<TArgs, T>): ServerFunction<TArgs, T>;
+export function serverFunction(name: string, ...rest: [Run<Args, unknown>] | [Args, Run<Args, unknown>]) {
+  return rest.length === 1 ? guarded(name, NoArguments, rest[0]) : guarded(name, ...rest);
 }
 
-/** A form action: its one argument is the submitted form. */
-export function serverAction<T>(name: string, run: (form: FormData) => T | Promise<T>): (form: FormData) => Promise<T> {
-  return serverFunction(name, FormArgument, run);
+/** A cached loader anyone may call. */
+export function serverQuery<T>(name: string, run: Run<NoArguments, T>): ServerFunction<NoArguments, T>;
+export function serverQuery<TArgs extends Args, T>(name: string, args: TArgs, run: Run<TArgs, T>): ServerFunction<TArgs, T>;
+export function serverQuery(name: string, ...rest: [Run<Args, unknown>] | [Args, Run<Args, unknown>]) {
+  return rest.length === 1 ? guarded(name, NoArguments, rest[0]) : guarded(name, ...rest);
+}
+
+/** A form action anyone may submit. */
+export function serverAction<T>(name: string, run: Run<FormArgument, T>): ServerFunction<FormArgument, T> {
+  return guarded(name, FormArgument, run);
 }
 
 /** What a signed-in user's server function works with: the verified claims and the database as them. */
@@ -87,31 +115,58 @@ function signedIn(access: Access): SignedIn {
   return { claims, ...createDrizzleSupabaseClient(claims) };
 }
 
+/** What a signed-in user's function body gets: the user, then its checked arguments. */
+type UserRun<TArgs extends Args, T> = (user: SignedIn, ...args: v.InferOutput<TArgs>) => T | Promise<T>;
+
 /**
- * serverFunction() for signed-in users: the guard runs before `run`, which gets the user, so an
+ * The guard runs after the arguments are checked and before `run`, which gets the user, so an
  * entry point for user data cannot forget it.
  */
-export function userFunction<TArgs extends v.GenericSchema<unknown, unknown[]>, T>(
+function userGuarded<TArgs extends Args, T>(
   name: string,
   args: TArgs,
-  run: (user: SignedIn, ...args: v.InferOutput<TArgs>) => T | Promise<T>,
+  run: UserRun<TArgs, T>,
   access: Access = {},
-): (...args: unknown[]) => Promise<T> {
-  return serverFunction(name, args, (...parsed) => run(signedIn(access), ...parsed));
+): ServerFunction<TArgs, T> {
+  return guarded(name, args, (...parsed) => run(signedIn(access), ...parsed));
 }
 
-/** A signed-in user's loader that takes nothing. */
-export function userQuery<T>(name: string, run: (user: SignedIn) => T | Promise<T>, access: Access = {}): () => Promise<T> {
-  return userFunction(name, NoArguments, run, access);
-}
-
-/** A signed-in user's form action. */
-export function userAction<T>(
+/** A plain server function for signed-in users. */
+export function userFunction<T>(name: string, run: UserRun<NoArguments, T>, access?: Access): ServerFunction<NoArguments, T>;
+export function userFunction<TArgs extends Args, T>(
   name: string,
-  run: (user: SignedIn, form: FormData) => T | Promise<T>,
-  access: Access = {},
-): (form: FormData) => Promise<T> {
-  return userFunction(name, FormArgument, run, access);
+  args: TArgs,
+  run: UserRun<TArgs, T>,
+  access?: Access,
+): ServerFunction<TArgs, T>;
+export function userFunction(name: string, ...rest: UserRest) {
+  return userGuarded(name, ...userArguments(rest));
+}
+
+/** A cached loader for signed-in users. */
+export function userQuery<T>(name: string, run: UserRun<NoArguments, T>, access?: Access): ServerFunction<NoArguments, T>;
+export function userQuery<TArgs extends Args, T>(
+  name: string,
+  args: TArgs,
+  run: UserRun<TArgs, T>,
+  access?: Access,
+): ServerFunction<TArgs, T>;
+export function userQuery(name: string, ...rest: UserRest) {
+  return userGuarded(name, ...userArguments(rest));
+}
+
+/** A form action for signed-in users. */
+export function userAction<T>(name: string, run: UserRun<FormArgument, T>, access: Access = {}): ServerFunction<FormArgument, T> {
+  return userGuarded(name, FormArgument, run, access);
+}
+
+type UserRest = [UserRun<Args, unknown>, Access?] | [Args, UserRun<Args, unknown>, Access?];
+
+/** The overloads' arguments with the tuple filled in when there is none (a function takes nothing). */
+function userArguments(rest: UserRest): [Args, UserRun<Args, unknown>, Access?] {
+  return typeof rest[0] === "function"
+    ? [NoArguments, rest[0], rest[1] as Access | undefined]
+    : (rest as [Args, UserRun<Args, unknown>, Access?]);
 }
 
 /** A UTC timestamp as the feed writes them, for a real calendar date Postgres can store. */
@@ -125,3 +180,10 @@ export const Timestamp = v.pipe(
 );
 
 export const Uuid = v.pipe(v.string("expected a uuid."), v.regex(UUID_PATTERN, "expected a uuid."));
+
+// Any string that is not a username just finds no one; a NUL would reach Postgres as an error.
+export const UsernameArgument = v.pipe(
+  v.string("expected a username."),
+  v.maxLength(64, "expected a username."),
+  v.check((value) => !value.includes("\u0000") && !/\p{Cs}/u.test(value), "expected a username."),
+);

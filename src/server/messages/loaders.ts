@@ -2,14 +2,15 @@ import { redirect } from "@solidjs/router";
 import * as v from "valibot";
 import { compactMessage, USERNAMES_PER_REQUEST } from "~/lib/domain/messages";
 import { hasRole } from "~/lib/domain/roles";
-import { Timestamp, userFunction, userQuery, Uuid } from "~/server/boundary/server-function";
+import { Timestamp, UsernameArgument, userFunction, userQuery, Uuid } from "~/server/boundary/server-function";
 import { changesSince, conversationWith, publicFeedPage, usernames } from "./feed";
 import { signalTicketValid, signSignalTicket } from "./signal-tickets";
 
 /** A keyset position as the feed hands them out; null (or nothing) means the newest end. */
 const Cursor = v.nullish(v.object({ createdAt: Timestamp, id: Uuid }, "expected null or a feed cursor { createdAt, id }."), null);
 
-export const getFeed = userFunction("getFeed", v.tuple([Cursor]), async ({ read, claims }, before) => {
+/** A page of the public feed, newest first; `before` pages back through (created_at, id). */
+export const getFeed = userQuery("getFeed", v.tuple([Cursor]), async ({ read, claims }, before) => {
   const page = await read((tx) => publicFeedPage(tx, before));
   return {
     messages: page.messages.map(compactMessage),
@@ -18,12 +19,14 @@ export const getFeed = userFunction("getFeed", v.tuple([Cursor]), async ({ read,
   };
 });
 
+/** What changed since a client's cursor: new messages and later edits or deletions (for catch-up). */
 export const getChangesSince = userFunction(
   "getChangesSince",
   v.tuple([Cursor, v.nullish(Timestamp, null)]),
   ({ read }, cursor, changedSince) => read((tx) => changesSince(tx, cursor, changedSince)),
 );
 
+/** Usernames for authors a live event mentions that the page has not seen yet. */
 export const getUsernames = userFunction(
   "getUsernames",
   v.tuple([
@@ -36,7 +39,7 @@ export const getUsernames = userFunction(
 );
 
 /** A ticket naming the signed-in user on signal topics (presence, typing): see signal-tickets.ts. */
-export const getSignalTicket = userQuery("getSignalTicket", ({ admin, claims }) => signSignalTicket(admin, claims.sub));
+export const getSignalTicket = userFunction("getSignalTicket", ({ admin, claims }) => signSignalTicket(admin, claims.sub));
 
 /**
  * Names of the users whose signal tickets check out: a presence key or a typing event names
@@ -67,23 +70,14 @@ export const getSignalNames = userFunction(
   },
 );
 
-// Any string that is not a username just finds no one; a NUL would reach Postgres as an error.
-export const UsernameArgument = v.pipe(
-  v.string("expected a username."),
-  v.maxLength(64, "expected a username."),
-  v.check((value) => !value.includes("\u0000") && !/\p{Cs}/u.test(value), "expected a username."),
-);
+/** The signed-in user's conversation with `username`; an unknown name goes back to the list. */
+export const getConversation = userQuery("getConversation", v.tuple([UsernameArgument]), async ({ read, claims }, username) => {
+  const result = await read((tx) => conversationWith(tx, claims.sub, username));
+  if (!result) throw redirect("/messages/direct?unknown=1");
+  return { ...result, me: { id: claims.sub } };
+});
 
-export const getConversation = userFunction(
-  "getConversation",
-  v.tuple([UsernameArgument]),
-  async ({ read, claims }, username) => {
-    const result = await read((tx) => conversationWith(tx, claims.sub, username));
-    if (!result) throw redirect("/messages/direct?unknown=1");
-    return { ...result, me: { id: claims.sub } };
-  },
-);
-
+/** The public feed as moderators review it. */
 export const getModerationQueue = userQuery(
   "getModerationQueue",
   async ({ read, claims }) => {

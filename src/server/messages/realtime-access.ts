@@ -2,13 +2,15 @@ import { getRequestEvent } from "solid-js/web";
 import type { RealtimeAccess } from "~/lib/realtime";
 import { readStoredSession, sessionCookieName } from "~/server/session/session-cookies";
 import { serverEnv } from "~/server/env";
-import { userQuery } from "~/server/boundary/server-function";
+import { userFunction } from "~/server/boundary/server-function";
 
 /**
- * The access token of this request's verified session. The middleware already refreshed it when
- * it was near expiry, so the token handed out has most of its lifetime left.
+ * A short-lived access token for the browser's Realtime connection. Session cookies are httpOnly,
+ * so this is the only way page JavaScript gets a token; it never gets the refresh token. It is the
+ * access token of this request's verified session: the middleware already refreshed it when it was
+ * near expiry, so the token handed out has most of its lifetime left.
  */
-export const getRealtimeAccess = userQuery("getRealtimeAccess", async ({ claims }): Promise<RealtimeAccess> => {
+export const getRealtimeAccess = userFunction("getRealtimeAccess", async ({ claims }): Promise<RealtimeAccess> => {
   const event = getRequestEvent();
   if (!event) throw new Error("getRealtimeAccess outside a request");
   const env = serverEnv();

@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { VerifiedClaims } from "../../../src/server/db/client.ts";
 import { conversationReads } from "../../../src/server/db/schema.ts";
-import { conversationSummaries, markConversationRead, usersByPrefix } from "../../../src/server/messages/conversations.ts";
+import { conversationSummaries, moveReadMarker, usersByPrefix } from "../../../src/server/conversations/queries.ts";
 import { PREVIEW_LENGTH, UNREAD_COUNT_CAP, USER_SEARCH_RESULTS } from "../../../src/lib/domain/conversations.ts";
 import { ALICE, BOB, CAROL, claimsFor, createUser, moderatorClaims, pgFailure, useRlsDatabase } from "./support.ts";
 
@@ -28,7 +28,7 @@ const summaries = (claims: VerifiedClaims) => ctx.database.read(claims, (tx) => 
 const summaryWith = async (claims: VerifiedClaims, partnerId: string) =>
   (await summaries(claims)).find((summary) => summary.partnerId === partnerId);
 const markRead = (claims: VerifiedClaims, username: string) =>
-  ctx.database.rls(claims, (tx) => markConversationRead(tx, claims.sub, username));
+  ctx.database.rls(claims, (tx) => moveReadMarker(tx, claims.sub, username));
 const markers = (claims: VerifiedClaims | null) => ctx.database.rls(claims, (tx) => tx.select().from(conversationReads));
 
 describe("conversation list", () => {

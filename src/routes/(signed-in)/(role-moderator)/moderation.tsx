@@ -3,12 +3,11 @@ import { createAsync, type RouteDefinition } from "@solidjs/router";
 import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
-import { getModerationQueue } from "~/features/messages/messages.api";
+import { getModerationQueue, preload } from "~/features/messages/messages.api";
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
-import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => preloadAfterImport(import("~/features/messages/messages.api"), (api) => api.getModerationQueue()),
+  preload: () => preload.getModerationQueue(),
 } satisfies RouteDefinition;
 
 export default function ModerationPage() {

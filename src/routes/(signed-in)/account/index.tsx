@@ -2,14 +2,13 @@ import { Title } from "~/components/page-title";
 import { A, createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
 import { FormLevelError, TextField } from "~/components/form-field";
-import { getAccount, updateUsername } from "~/features/account/account.api";
+import { getAccount, preload, updateUsername } from "~/features/account/account.api";
 import { Notice } from "~/components/form-status";
 import { SignOutForms } from "~/features/auth/sign-out-forms";
 import { USERNAME_HTML_PATTERN, USERNAME_RULE_MESSAGE } from "~/lib/domain/username";
-import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => preloadAfterImport(import("~/features/account/account.api"), (api) => api.getAccount()),
+  preload: () => preload.getAccount(),
 } satisfies RouteDefinition;
 
 export default function AccountPage() {

@@ -9,9 +9,8 @@ import { createOutbox } from "~/features/messages/outbox";
 import { OutboxStatus } from "~/features/messages/outbox-status";
 import { compareNewestFirst, expandMessage, type FeedCursor, type FeedMessage } from "~/lib/domain/messages";
 import { FEED_TOPIC } from "~/lib/domain/realtime-topics";
-import { getFeed } from "~/features/messages/messages.api";
+import { getFeed, preload } from "~/features/messages/messages.api";
 import { SendForm } from "~/features/messages/send-form";
-import { preloadAfterImport } from "~/lib/route-preload";
 
 function parseCursor(value: string | string[] | undefined): FeedCursor | null {
   if (typeof value !== "string") return null;
@@ -25,11 +24,7 @@ function olderThan(message: FeedMessage, cursor: FeedCursor): boolean {
 }
 
 export const route = {
-  // The cursor is read before the import: by the time it resolves, location may be another page's.
-  preload: ({ location }) => {
-    const before = parseCursor(new URLSearchParams(location.search).get("before") ?? undefined);
-    preloadAfterImport(import("~/features/messages/messages.api"), (api) => api.getFeed(before));
-  },
+  preload: ({ location }) => preload.getFeed(parseCursor(new URLSearchParams(location.search).get("before") ?? undefined)),
 } satisfies RouteDefinition;
 
 export default function MessagesPage() {

@@ -1,12 +1,11 @@
 import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSearchParams, useSubmission } from "@solidjs/router";
 import { For, Show } from "solid-js";
-import { getSecurity, removeFactor } from "~/features/account/security.api";
+import { getSecurity, preload, removeFactor } from "~/features/account/account.api";
 import { SubmissionError, Notice } from "~/components/form-status";
-import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => preloadAfterImport(import("~/features/account/security.api"), (api) => api.getSecurity()),
+  preload: () => preload.getSecurity(),
 } satisfies RouteDefinition;
 
 export default function SecurityPage() {

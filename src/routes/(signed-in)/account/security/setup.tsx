@@ -2,7 +2,7 @@ import { Title } from "~/components/page-title";
 import { CodeField } from "~/features/account/code-field";
 import { createAsync, useSubmission } from "@solidjs/router";
 import { Show } from "solid-js";
-import { confirmFactor, startEnrolment } from "~/features/account/security.api";
+import { confirmFactor, startEnrolment } from "~/features/account/account.api";
 import { SubmissionError } from "~/components/form-status";
 
 // No route preload: loading this page starts an enrolment (a new secret), so only a real visit may.

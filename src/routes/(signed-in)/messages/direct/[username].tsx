@@ -5,19 +5,14 @@ import { ConnectionBadge } from "~/features/messages/connection-badge";
 import { createLiveFeed } from "~/features/messages/live-feed";
 import { MessageList } from "~/features/messages/message-list";
 import { TypingNotice } from "~/features/messages/typing-notice";
-import { getConversation } from "~/features/messages/messages.api";
+import { getConversation, preload } from "~/features/messages/messages.api";
 import { conversationTopic } from "~/lib/domain/realtime-topics";
 import { createOutbox } from "~/features/messages/outbox";
 import { OutboxStatus } from "~/features/messages/outbox-status";
 import { SendForm } from "~/features/messages/send-form";
-import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  // Arguments are read before the import: by the time it resolves, params may be another page's.
-  preload: ({ params }) => {
-    const username = params.username ?? "";
-    preloadAfterImport(import("~/features/messages/messages.api"), (api) => api.getConversation(username));
-  },
+  preload: ({ params }) => preload.getConversation(params.username ?? ""),
 } satisfies RouteDefinition;
 
 export default function ConversationPage() {

@@ -1,13 +1,12 @@
 import { Title } from "~/components/page-title";
 import { createAsync, type RouteDefinition, useSearchParams } from "@solidjs/router";
 import { Notice } from "~/components/form-status";
-import { getConversationList } from "~/features/conversations/conversations.api";
+import { getConversationList, preload } from "~/features/conversations/conversations.api";
 import { ConversationList } from "~/features/conversations/conversation-list";
 import { UserSearch } from "~/features/conversations/user-search";
-import { preloadAfterImport } from "~/lib/route-preload";
 
 export const route = {
-  preload: () => preloadAfterImport(import("~/features/conversations/conversations.api"), (api) => api.getConversationList()),
+  preload: () => preload.getConversationList(),
 } satisfies RouteDefinition;
 
 export default function DirectMessagesPage() {

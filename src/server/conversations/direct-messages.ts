@@ -1,9 +1,9 @@
 import * as v from "valibot";
 import { USER_SEARCH_MAX_INPUT, userSearchPrefix } from "~/lib/domain/conversations";
-import { userFunction, userQuery } from "~/server/boundary/server-function";
-import { conversationSummaries, markConversationRead as moveReadMarker, usersByPrefix } from "./conversations";
-import { UsernameArgument } from "./loaders";
+import { UsernameArgument, userFunction, userQuery } from "~/server/boundary/server-function";
+import { conversationSummaries, moveReadMarker, usersByPrefix } from "./queries";
 
+/** The signed-in user's conversations with the newest message and the unread count of each. */
 export const getConversationList = userQuery("getConversationList", ({ read, claims }) =>
   read((tx) => conversationSummaries(tx, claims.sub)),
 );
@@ -18,7 +18,7 @@ const SearchText = v.pipe(
  * limited: a prefix of at least two username characters, a range scan of one index, a handful of
  * rows; text that cannot be a prefix is answered with a hint and no query at all.
  */
-export const searchUsers = userFunction("searchUsers", v.tuple([SearchText]), async ({ read, claims }, text) => {
+export const searchUsers = userQuery("searchUsers", v.tuple([SearchText]), async ({ read, claims }, text) => {
   const asked = userSearchPrefix(text);
   if (!("prefix" in asked)) return { users: [], hint: "hint" in asked ? asked.hint : null };
   const users = await read((tx) => usersByPrefix(tx, claims.sub, asked.prefix));

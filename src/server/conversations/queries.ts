@@ -80,7 +80,7 @@ export async function conversationSummaries(tx: RlsTransaction, me: string): Pro
  * back). False when there is no such user. The row's owner is auth.uid() by default and by policy,
  * so nobody can move another user's marker.
  */
-export async function markConversationRead(tx: RlsTransaction, me: string, username: string): Promise<boolean> {
+export async function moveReadMarker(tx: RlsTransaction, me: string, username: string): Promise<boolean> {
   const rows = await tx.execute(sql`
     insert into ${conversationReads} (${nameOf(conversationReads.partnerId)})
     select ${profiles.id} from ${profiles} where ${profiles.username} = ${username} and ${profiles.id} <> ${me}
