@@ -10,7 +10,7 @@
  *   session   session/: the request's session: cookies, the one Supabase client, verified claims,
  *             guards, revocation
  *   boundary  boundary/: builds every server function, guards every /_server request
- *   domains   everything else: auth/, account/, messages/, home.ts, and a new feature's folder:
+ *   domains   everything else: auth/, account/, conversations/, messages/, home/, and a new feature's folder:
  *             what a feature's *.api.ts calls
  * Above them all: src/middleware.ts, src/entry-server.tsx and the API routes (src/routes/**\/*.ts).
  */
@@ -80,7 +80,8 @@ export default {
     },
     {
       name: "domains-import-each-other",
-      comment: "A domain (account/, messages/, home.ts, ...) imports auth/ and the layers below, never another domain.",
+      comment:
+        "A domain (account/, conversations/, messages/, home/, ...) imports auth/ and the layers below, never another domain.",
       severity: "error",
       from: { path: "^src/server/([^/.]+)[/.]", pathNot: [BASE, DB, SESSION, BOUNDARY, "^src/server/auth/"].join("|") },
       to: { path: SERVER, pathNot: [BASE, DB, SESSION, BOUNDARY, "^src/server/auth/", "^src/server/$1[/.]"].join("|") },
