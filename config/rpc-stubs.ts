@@ -51,13 +51,33 @@ export class RpcModuleError extends Error {
 
 const slash = (file: string) => file.split(path.sep).join("/");
 
-function serverFiles(dir: string): string[] {
+function serverFiles(dir: string, pattern = /\.tsx?$/): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) return serverFiles(file);
-    return /\.tsx?$/.test(entry.name) && !entry.name.endsWith(".d.ts") ? [file] : [];
+    if (entry.isDirectory()) return serverFiles(file, pattern);
+    return pattern.test(entry.name) && !entry.name.endsWith(".d.ts") ? [file] : [];
   });
+}
+
+const USE_SERVER = /(["'])use server\1/;
+
+/**
+ * A `"use server"` directive anywhere but a generated stub registers a server function that no
+ * wrapper guards (no argument check, no user guard, raw errors): only the generator writes one.
+ */
+function serverDirectivesOutsideStubs(root: string): string[] {
+  return serverFiles(path.join(root, "src"), /\.[cm]?[jt]sx?$/)
+    .sort()
+    .flatMap((file) => {
+      const text = readFileSync(file, "utf8");
+      const relative = slash(path.relative(root, file));
+      if (/^src\/features\/[^/]+\/[^/]+\.api\.ts$/.test(relative) && text.startsWith(`// ${GENERATED}`)) return [];
+      const line = text.split("\n").findIndex((row) => USE_SERVER.test(row));
+      return line < 0
+        ? []
+        : [`${relative}:${line + 1}: "use server" is written only by the generator, into a stub that calls a guarded wrapper`];
+    });
 }
 
 /** Where an import specifier of `from` points, relative to the root (the `~/` alias is src/). */
@@ -150,6 +170,7 @@ export function readDomains(root: string): Domain[] {
       }
     }
   }
+  problems.push(...serverDirectivesOutsideStubs(root));
   if (problems.length > 0) throw new RpcModuleError(problems);
   return [...domains]
     .filter(([, endpoints]) => endpoints.length > 0)

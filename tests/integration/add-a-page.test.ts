@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -126,7 +126,14 @@ async function copyTree(): Promise<string> {
   await git(copy, "add", "-A");
   await git(copy, "commit", "-q", "-m", "before the page");
   await appendFile(join(copy, ".git/info/exclude"), "/node_modules\n");
-  await symlink(join(projectRoot, "node_modules"), join(copy, "node_modules"));
+  // Each package (and .bin) linked, not the folder: builds write their own state into node_modules'
+  // dot folders (SolidStart's server-function manifest in .tanstack-start), and a shared one would let
+  // this copy's build hand its functions, and its folder, to the app build running beside it.
+  await mkdir(join(copy, "node_modules"));
+  for (const entry of await readdir(join(projectRoot, "node_modules"))) {
+    if (entry === ".bin" || !entry.startsWith("."))
+      await symlink(join(projectRoot, "node_modules", entry), join(copy, "node_modules", entry));
+  }
   return copy;
 }
 

@@ -134,6 +134,17 @@ describe("the generator refuses", () => {
     expect(refusals().map((problem) => problem.split(":")[0])).toEqual(["src/server/a.ts", "src/server/bookmarks/deeper/a.ts"]);
   });
 
+  it('a "use server" directive anywhere but a generated stub: it would register a function no wrapper guards', () => {
+    write("src/routes/raw.tsx", "export async function raw() {\n  'use server';\n  return 1;\n}\n");
+    write("src/server/notes/file-level.ts", '"use server";\nexport async function leak() {}\n');
+    write("src/features/notes/notes.api.ts", 'export async function x() {\n  "use server";\n}\n');
+    expect(refusals().map((problem) => problem.split(": ")[0])).toEqual([
+      "src/features/notes/notes.api.ts:2",
+      "src/routes/raw.tsx:2",
+      "src/server/notes/file-level.ts:1",
+    ]);
+  });
+
   it("a hand-written api file", async () => {
     write("src/features/notes/notes.api.ts", "export const x = 1;\n");
     await expect(writeRpcStubs(root)).rejects.toThrow("src/features/notes/notes.api.ts: stubs are generated");
