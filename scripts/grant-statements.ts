@@ -41,7 +41,11 @@ export function grantMigration(before: GrantState, after: GrantState, schema: Re
     if (sameGrants(before.relations[relation], roles)) continue;
     const sequence = tables.has(relation) ? "table" : "sequence";
     const object = `public.${quote(relation)}`;
-    statements.push("", `revoke all on ${sequence} ${object} from ${ROLES};`, ...grantStatements(sequence, object, roles));
+    statements.push(
+      "",
+      `revoke all on ${sequence} ${object} from public, ${ROLES};`,
+      ...grantStatements(sequence, object, roles),
+    );
   }
   for (const [signature, roles] of Object.entries(after.functions)) {
     if (sameGrants(before.functions[signature], roles)) continue;

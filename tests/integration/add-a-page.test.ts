@@ -218,7 +218,7 @@ describe("adding a protected page with its own table", () => {
   it("the grants migration revokes what the project's defaults give, then grants what schema.ts declares", async () => {
     const file = changed.find((name) => name.endsWith("_bookmarks_grants.sql")) ?? "";
     const text = await readFile(join(copy, file), "utf8");
-    expect(text).toContain("revoke all on table public.bookmarks from anon, authenticated, service_role;");
+    expect(text).toContain("revoke all on table public.bookmarks from public, anon, authenticated, service_role;");
     expect(text).toContain("grant select on table public.bookmarks to authenticated;");
     expect(text).toContain("grant insert (url) on table public.bookmarks to authenticated;");
   });
