@@ -1,5 +1,5 @@
 import { createMiddleware } from "@solidjs/start/middleware";
-import { FORBIDDEN_MESSAGE } from "~/lib/http-errors";
+import { FORBIDDEN_MESSAGE } from "~/lib/http-status";
 import { hasRole } from "~/lib/domain/roles";
 import { isStaticPath } from "~/lib/static-paths";
 import { moderatorNeedsFactor } from "~/server/session/guards";

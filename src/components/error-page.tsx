@@ -2,7 +2,7 @@ import { useLocation } from "@solidjs/router";
 import { HttpHeader, HttpStatusCode } from "@solidjs/start";
 import { Match, Switch } from "solid-js";
 import { Title } from "~/components/page-title";
-import { errorStatus, RETRY_AFTER_SECONDS } from "~/lib/http-errors";
+import { errorStatus, RETRY_AFTER_SECONDS } from "~/lib/http-status";
 
 /**
  * What the root error boundary shows, inside the site layout: a 403 for a refused role, a 503

@@ -1,6 +1,6 @@
 import { getRequestEvent } from "solid-js/web";
 import { setHeader, setResponseStatus } from "vinxi/http";
-import { FORBIDDEN_MESSAGE, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from "~/lib/http-errors";
+import { FORBIDDEN_MESSAGE, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from "~/lib/http-status";
 
 /**
  * A refusal or an outage, written for the user. The status goes on the response right away:

@@ -68,7 +68,7 @@ export interface SentMessage {
  * Sends as the signed-in user. The id comes from the client, so a retried submission (double
  * click, resent form, lost response) inserts nothing the second time.
  */
-export async function sendMessage(claims: VerifiedClaims, rls: RlsRunner, form: FormData): Promise<SentMessage> {
+export async function insertMessage(claims: VerifiedClaims, rls: RlsRunner, form: FormData): Promise<SentMessage> {
   const input = parseForm(SendForm, form);
   const announcement = input.announcement === "on";
   if (announcement && !hasRole(claims, "moderator")) throw new FormError("Only moderators can post announcements.");
@@ -98,7 +98,7 @@ export async function sendMessage(claims: VerifiedClaims, rls: RlsRunner, form: 
 }
 
 /** Authors edit their own messages; policies and the trigger refuse anything else. */
-export async function editMessage(claims: VerifiedClaims, rls: RlsRunner, form: FormData): Promise<void> {
+export async function updateMessageBody(claims: VerifiedClaims, rls: RlsRunner, form: FormData): Promise<void> {
   const input = parseForm(EditForm, form);
   try {
     const updated = await rls((tx) =>
@@ -120,7 +120,7 @@ export async function editMessage(claims: VerifiedClaims, rls: RlsRunner, form: 
  * delivers the UPDATE to every open feed and each removes the message (ADR 0013). Authors delete
  * their own messages; moderators delete any public one; policies decide.
  */
-export async function deleteMessage(rls: RlsRunner, form: FormData): Promise<void> {
+export async function tombstoneMessage(rls: RlsRunner, form: FormData): Promise<void> {
   const input = parseForm(DeleteForm, form);
   try {
     const deleted = await rls((tx) =>
