@@ -31,7 +31,7 @@ import { appEnv, startStack } from "./support/stack.ts";
 const opts = options({ rounds: 7, duration: 1, warmup: 1, users: 8000, inFlight: 20 });
 
 const SESSION_FILE = "src/server/session/session.ts";
-const CHECK = 'tokenCheck("session revocation", tokenSessionRevoked(result.claims))';
+const CHECK = 'tokenCheck("session revocation", tokenSessionRevoked(result.claims), false)';
 
 interface Worker {
   ask<T>(message: unknown): Promise<T>;
