@@ -232,7 +232,16 @@ describe.runIf(process.platform === "linux")("npm run dev: lifetimes", () => {
   async function startDev(viaShell = false): Promise<DevRun> {
     appPort = await freePort();
     const { child, log } = spawnDev(viaShell);
-    await eventually("the app answers", () => child.exitCode === null && listening(appPort), READY_TIMEOUT_MS, log);
+    // The port counts only once this tree listens on it: other suites running beside this one probe
+    // and open ports of their own, and one of them may briefly hold the number freePort gave here.
+    const ownsAppPort = () =>
+      listeningSockets(descendants(child.pid ?? -1).map((info) => info.pid)).some((socket) => socket.port === appPort);
+    await eventually(
+      "the app answers",
+      async () => child.exitCode === null && ownsAppPort() && (await listening(appPort)),
+      READY_TIMEOUT_MS,
+      log,
+    );
     const tree = descendants(child.pid ?? -1);
     const find = (pattern: RegExp) => tree.find((info) => pattern.test(info.cmd));
     const npm = viaShell ? find(/^npm run dev/)?.pid : child.pid;
